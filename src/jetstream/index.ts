@@ -1,0 +1,101 @@
+/**
+ * The shared JetStream module: the only importer of NATS.js. Everything else sees our types.
+ *
+ *   const js = await PyocoJetStream.connect(settings, { name: "pyoco-http-api", log });
+ *   await js.ensureResources();
+ *   const id = crypto.randomUUID();
+ *   await js.runs.create(id, snapshot);              // compare-and-set helpers, wire JSON codec
+ *   await js.queue.publish("cpu", job, id);          // msg id = run id
+ *   await js.close();
+ */
+import type { Settings } from "../config/index.ts";
+import type { RunSnapshot } from "../domain/run.ts";
+import type { WorkerRecord } from "../domain/worker-record.ts";
+import type { Logger } from "../lib/log.ts";
+import { Connection, mapNatsError } from "./connection.ts";
+import { Dlq } from "./dlq.ts";
+import { KvStore } from "./kv-store.ts";
+import { resourceNames, type ResourceNames } from "./names.ts";
+import { ensureResources, type ResourceResult } from "./resources.ts";
+import { WorkQueue } from "./work-queue.ts";
+
+export type { Delivery, ConsumerSettings, TagQueueInfo } from "./work-queue.ts";
+export type { Versioned, WatchEntry, WatchHandle } from "./kv-store.ts";
+export type { ResourceNames } from "./names.ts";
+export type { ResourceResult } from "./resources.ts";
+export type { DlqReason } from "./dlq.ts";
+export { KvStore } from "./kv-store.ts";
+export { resourceNames, WORK_STREAM, CONSUMER_PREFIX } from "./names.ts";
+export { kvStreamConfig } from "./resources.ts";
+
+/** Plain view of a stream's configuration and state (no NATS.js types leak out). */
+export interface StreamSummary {
+  name: string;
+  config: Record<string, unknown>;
+  messages: number;
+}
+
+export class PyocoJetStream {
+  readonly names: ResourceNames;
+  readonly runs: KvStore<RunSnapshot>;
+  readonly workers: KvStore<WorkerRecord>;
+  readonly queue: WorkQueue;
+  readonly dlq: Dlq;
+
+  private constructor(readonly connection: Connection, readonly settings: Settings, log: Logger) {
+    this.names = resourceNames(settings);
+    this.runs = new KvStore<RunSnapshot>(connection, this.names.runsBucket, log);
+    this.workers = new KvStore<WorkerRecord>(connection, this.names.workersBucket, log);
+    this.queue = new WorkQueue(connection, this.names);
+    this.dlq = new Dlq(connection, this.names);
+  }
+
+  static async connect(settings: Settings, opts: { name: string; log: Logger; timeoutMs?: number }): Promise<PyocoJetStream> {
+    const conn = await Connection.open({ url: settings.natsUrl, name: opts.name, log: opts.log, timeoutMs: opts.timeoutMs });
+    return new PyocoJetStream(conn, settings, opts.log);
+  }
+
+  ensureResources(): Promise<ResourceResult[]> {
+    this.connection.assertConnected();
+    return ensureResources(this.connection, this.names, this.settings);
+  }
+
+  get connected(): boolean { return this.connection.connected; }
+  onStatus(listener: (event: "disconnect" | "reconnect") => void): () => void { return this.connection.onStatus(listener); }
+
+  /** Configuration and message count of a stream, or null when it does not exist. */
+  async stream(name: string): Promise<StreamSummary | null> {
+    try {
+      const info = await (await this.connection.jsm()).streams.info(name);
+      return { name, config: { ...info.config } as Record<string, unknown>, messages: info.state.messages };
+    } catch (err) {
+      const mapped = mapNatsError(err);
+      if ((err as { code?: number }).code === 10059) return null;
+      throw mapped;
+    }
+  }
+
+  async streamNames(): Promise<string[]> {
+    const out: string[] = [];
+    for await (const name of (await this.connection.jsm()).streams.names()) out.push(name);
+    return out.sort();
+  }
+
+  /** Delete a stream (operations and fault tests, e.g. "publish fails"). */
+  async deleteStream(name: string): Promise<void> {
+    try { await (await this.connection.jsm()).streams.delete(name); } catch (err) { throw mapNatsError(err); }
+  }
+
+  /** Consumer configuration of a tag's durable, or null. */
+  async consumer(tag: string): Promise<Record<string, unknown> | null> {
+    try {
+      const ci = await (await this.connection.jsm()).consumers.info(this.names.workStream, this.names.consumerName(tag));
+      return { ...ci.config, num_pending: ci.num_pending, num_ack_pending: ci.num_ack_pending } as Record<string, unknown>;
+    } catch (err) {
+      if ((err as { code?: number }).code === 10014 || (err as { code?: number }).code === 10059) return null;
+      throw mapNatsError(err);
+    }
+  }
+
+  close(): Promise<void> { return this.connection.close(); }
+}

@@ -1,0 +1,52 @@
+/**
+ * Every stream, subject, bucket and consumer name, derived from settings in one place
+ * (wire-contract.md §1–§3). No other module spells "pyoco.work." or "PYOCO_WORK".
+ */
+import type { Settings } from "../config/index.ts";
+
+/** Fixed in the original (no env var): the work stream and the durable consumer prefix. */
+export const WORK_STREAM = "PYOCO_WORK";
+export const CONSUMER_PREFIX = "pyoco_workers";
+
+export interface ResourceNames {
+  workStream: string;
+  workSubjectPrefix: string;
+  workSubject(tag: string): string;
+  dlqStream: string;
+  dlqSubjectPrefix: string;
+  dlqSubject(tag: string): string;
+  consumerName(tag: string): string;
+  runsBucket: string;
+  workersBucket: string;
+  bundlesBucket: string;
+  schedulesBucket: string;
+  relationsBucket: string;
+  authBucket: string;
+  wheelHistoryBucket: string;
+  wheelBucket: string;
+  /** The tag of a work subject (last token), or "unknown". */
+  tagOfSubject(subject: string): string;
+}
+
+export function resourceNames(s: Pick<Settings,
+  "workSubjectPrefix" | "dlqStream" | "dlqSubjectPrefix" | "runsBucket" | "workersBucket" | "bundlesBucket" |
+  "schedulesBucket" | "relationsBucket" | "authBucket" | "wheelHistoryBucket" | "wheelBucket">): ResourceNames {
+  return {
+    workStream: WORK_STREAM,
+    workSubjectPrefix: s.workSubjectPrefix,
+    workSubject: (tag) => `${s.workSubjectPrefix}.${tag}`,
+    dlqStream: s.dlqStream,
+    dlqSubjectPrefix: s.dlqSubjectPrefix,
+    dlqSubject: (tag) => `${s.dlqSubjectPrefix}.${tag}`,
+    consumerName: (tag) => `${CONSUMER_PREFIX}_${tag}`,
+    runsBucket: s.runsBucket,
+    workersBucket: s.workersBucket,
+    bundlesBucket: s.bundlesBucket,
+    schedulesBucket: s.schedulesBucket,
+    relationsBucket: s.relationsBucket,
+    authBucket: s.authBucket,
+    wheelHistoryBucket: s.wheelHistoryBucket,
+    wheelBucket: s.wheelBucket,
+    tagOfSubject: (subject) => subject.split(".").pop() || "unknown",
+  };
+}

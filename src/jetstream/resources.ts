@@ -1,0 +1,92 @@
+/**
+ * ensureResources (wire-contract.md §1.2): create every stream, KV bucket and the object store
+ * when missing, in the original's order. An existing resource is never compared or modified.
+ * Two processes racing: the loser sees "already in use", re-checks existence, and succeeds.
+ */
+import { DiscardPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
+import { Objm } from "@nats-io/obj";
+import type { Settings } from "../config/index.ts";
+import type { Connection } from "./connection.ts";
+import { mapNatsError } from "./connection.ts";
+import type { ResourceNames } from "./names.ts";
+
+const NS_PER_SEC = 1_000_000_000;
+const TWO_MINUTES_NS = 120 * NS_PER_SEC;
+
+export type ResourceKind = "stream" | "kv" | "object_store";
+export interface ResourceResult { kind: ResourceKind; name: string; created: boolean }
+
+/** The stream config nats-py produces for a KV bucket (wire-contract.md §1.1, "What create KV produces"). */
+export function kvStreamConfig(bucket: string, history: number, ttlSec: number): Partial<StreamConfig> {
+  const ttlNs = Math.round(ttlSec * NS_PER_SEC);
+  return {
+    name: `KV_${bucket}`,
+    subjects: [`$KV.${bucket}.>`],
+    max_msgs_per_subject: history,
+    max_age: ttlNs,
+    allow_rollup_hdrs: true,
+    deny_delete: true,
+    discard: DiscardPolicy.New,
+    duplicate_window: ttlNs > 0 ? Math.min(TWO_MINUTES_NS, ttlNs) : TWO_MINUTES_NS,
+    max_msgs: -1,
+    max_consumers: -1,
+    num_replicas: 1,
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+  };
+}
+
+async function streamExists(jsm: JetStreamManager, name: string): Promise<boolean> {
+  try { await jsm.streams.info(name); return true; } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) return false;
+    throw err;
+  }
+}
+
+async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<boolean> {
+  if (await streamExists(jsm, config.name)) return false;
+  try {
+    await jsm.streams.add(config);
+    return true;
+  } catch (err) {
+    // Lost a race with another process: fine if the stream exists now, whatever its settings.
+    if (await streamExists(jsm, config.name)) return false;
+    throw err;
+  }
+}
+
+export async function ensureResources(conn: Connection, names: ResourceNames, s: Settings): Promise<ResourceResult[]> {
+  try {
+    const jsm = await conn.jsm();
+    const results: ResourceResult[] = [];
+    const stream = async (config: Partial<StreamConfig> & { name: string }) =>
+      results.push({ kind: "stream", name: config.name, created: await ensureStream(jsm, config) });
+    const kv = async (bucket: string, history: number, ttlSec: number) =>
+      results.push({ kind: "kv", name: bucket, created: await ensureStream(jsm, kvStreamConfig(bucket, history, ttlSec) as StreamConfig) });
+
+    await stream({ name: names.workStream, subjects: [`${names.workSubjectPrefix}.>`], retention: RetentionPolicy.Workqueue, storage: StorageType.File });
+    await stream({
+      name: names.dlqStream, subjects: [`${names.dlqSubjectPrefix}.>`], retention: RetentionPolicy.Limits, storage: StorageType.File,
+      max_age: Math.round(s.dlqMaxAgeSec * NS_PER_SEC), max_msgs: s.dlqMaxMsgs, max_bytes: s.dlqMaxBytes,
+    });
+    await kv(names.runsBucket, 1, 0);
+    await kv(names.workersBucket, 1, s.workersTtlSec);
+    await kv(names.bundlesBucket, 1, 0);
+    await kv(names.schedulesBucket, 5, 0);
+    await kv(names.relationsBucket, 1, 0);
+    await kv(names.authBucket, 1, 0);
+    const objCreated = !(await streamExists(jsm, `OBJ_${names.wheelBucket}`));
+    if (objCreated) {
+      try {
+        await new Objm(conn.nc).create(names.wheelBucket, { max_bytes: s.wheelMaxBytes > 0 ? s.wheelMaxBytes : -1 });
+      } catch (err) {
+        if (!(await streamExists(jsm, `OBJ_${names.wheelBucket}`))) throw err;
+      }
+    }
+    results.push({ kind: "object_store", name: names.wheelBucket, created: objCreated });
+    await kv(names.wheelHistoryBucket, 1, s.wheelHistoryTtlSec);
+    return results;
+  } catch (err) {
+    throw mapNatsError(err, "ensureResources");
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * A real `nats-server -js` for one test file: 127.0.0.1, a free port chosen by the server
+ * (ports file), its own temp store. `restart()` keeps the port and the store (NATS-down tests).
+ * `stop()` kills it and removes its files. Usage:
+ *   const nats = await startNatsServer();  …  await nats.stop();
+ */
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { waitFor } from "../../src/lib/async.ts";
+
+export interface NatsServer {
+  url: string;
+  port: number;
+  storeDir: string;
+  pid: number;
+  /** Stop the server process but keep its store (simulates an outage). */
+  kill(): Promise<void>;
+  /** Start again on the same port with the same store. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function natsServerBinary(): string {
+  return process.env.NATS_SERVER_PATH || Bun.which("nats-server") || Bun.which("nats-server", { PATH: "/usr/sbin:/usr/local/sbin:/usr/bin" }) || "nats-server";
+}
+
+async function portAccepts(port: number): Promise<boolean> {
+  try {
+    const sock = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+    sock.end();
+    return true;
+  } catch { return false; }
+}
+
+export async function startNatsServer(): Promise<NatsServer> {
+  const dir = mkdtempSync(join(tmpdir(), "pyoco-nats-"));
+  const storeDir = join(dir, "js");
+  const portsDir = join(dir, "ports");
+  let port = -1;
+  let proc: ReturnType<typeof Bun.spawn> | null = null;
+
+  const launch = async () => {
+    rmSync(portsDir, { recursive: true, force: true });
+    const conf = join(dir, "server.conf");
+    writeFileSync(conf, [
+      `host: 127.0.0.1`, `port: ${port}`, `ports_file_dir: "${portsDir}"`,
+      `jetstream { store_dir: "${storeDir}" }`,
+    ].join("\n") + "\n");
+    mkdirSync(portsDir, { recursive: true });
+    proc = Bun.spawn([natsServerBinary(), "-c", conf], { stdout: "ignore", stderr: "pipe" });
+    const p = proc;
+    const early = p.exited.then((code) => { throw new Error(`nats-server exited early with code ${code}`); });
+    const found = waitFor(() => {
+      const file = readdirSync(portsDir).find((f) => f.endsWith(".ports"));
+      if (!file) return null;
+      const ports = JSON.parse(readFileSync(join(portsDir, file), "utf8")) as { nats: string[] };
+      return Number(new URL(ports.nats[0]!).port);
+    }, { timeoutMs: 10_000, what: "nats-server ports file" });
+    port = await Promise.race([found, early]);
+    await waitFor(() => portAccepts(port), { timeoutMs: 5_000, what: "nats-server accepting connections" });
+  };
+
+  const killProc = async () => {
+    if (!proc) return;
+    const p = proc;
+    proc = null;
+    p.kill("SIGKILL");
+    await p.exited;
+  };
+
+  await launch();
+  const server: NatsServer = {
+    get url() { return `nats://127.0.0.1:${port}`; },
+    get port() { return port; },
+    storeDir,
+    get pid() { return proc?.pid ?? -1; },
+    kill: killProc,
+    start: launch,
+    async stop() { await killProc(); rmSync(dir, { recursive: true, force: true }); },
+  };
+  return server;
+}
