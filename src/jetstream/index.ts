@@ -11,6 +11,7 @@
 import type { Settings } from "../config/index.ts";
 import type { RunSnapshot } from "../domain/run.ts";
 import type { WorkerRecord } from "../domain/worker-record.ts";
+import type { ApiKeyRecord } from "../domain/api-key.ts";
 import type { Logger } from "../lib/log.ts";
 import { Connection, mapNatsError } from "./connection.ts";
 import { Dlq } from "./dlq.ts";
@@ -39,6 +40,8 @@ export class PyocoJetStream {
   readonly names: ResourceNames;
   readonly runs: KvStore<RunSnapshot>;
   readonly workers: KvStore<WorkerRecord>;
+  /** API-key records, key `api_keys.<key_id>` (http-contract.md §4.2). */
+  readonly apiKeys: KvStore<ApiKeyRecord>;
   readonly queue: WorkQueue;
   readonly dlq: Dlq;
 
@@ -46,6 +49,7 @@ export class PyocoJetStream {
     this.names = resourceNames(settings);
     this.runs = new KvStore<RunSnapshot>(connection, this.names.runsBucket, log);
     this.workers = new KvStore<WorkerRecord>(connection, this.names.workersBucket, log);
+    this.apiKeys = new KvStore<ApiKeyRecord>(connection, this.names.authBucket, log);
     this.queue = new WorkQueue(connection, this.names);
     this.dlq = new Dlq(connection, this.names);
   }

@@ -3,17 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { run } from "../../../src/cli/index.ts";
 import { parseFlags, numberFlag } from "../../../src/cli/args.ts";
 import { renderError, CliUsageError } from "../../../src/cli/errors.ts";
-import type { CliIo } from "../../../src/cli/io.ts";
-
-export function captureIo(env: Record<string, string> = {}): CliIo & { out: string; err: string } {
-  const io = {
-    out: "", err: "",
-    stdout(t: string) { io.out += t; }, stderr(t: string) { io.err += t; },
-    env, cwd: process.cwd(), signal: new AbortController().signal, force: new AbortController().signal,
-    signalName: () => null, self: { execPath: process.execPath, prefixArgs: ["src/main.ts"] },
-  };
-  return io;
-}
+import { captureIo } from "../../helpers/cli.ts";
 
 describe("pyoco", () => {
   test("--help lists every command", async () => {

@@ -1,0 +1,13 @@
+/** An in-process CliIo that captures stdout/stderr, for `run(argv, io)` tests. */
+import type { CliIo } from "../../src/cli/io.ts";
+
+export function captureIo(env: Record<string, string> = {}, opts: { signal?: AbortSignal } = {}): CliIo & { out: string; err: string } {
+  const io = {
+    out: "", err: "",
+    stdout(t: string) { io.out += t; }, stderr(t: string) { io.err += t; },
+    env: { PYOCO_LOAD_DOTENV: "0", ...env }, cwd: process.cwd(),
+    signal: opts.signal ?? new AbortController().signal, force: new AbortController().signal,
+    signalName: () => null, self: { execPath: process.execPath, prefixArgs: ["src/main.ts"] },
+  };
+  return io;
+}
