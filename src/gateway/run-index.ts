@@ -4,9 +4,12 @@
  * answers every list/filter/sort/cursor query, and a change feed that SSE watchers subscribe to
  * (many watchers of one run cost one KV watch in total, not one each).
  *
- * This file holds the interface; the implementation (`createRunIndex`) lives beside it.
+ * This file holds the interface and, below it, the implementation (`createRunIndex`).
  */
-import type { RunSnapshot } from "../domain/run.ts";
+import { summarize, type RunSnapshot } from "../domain/run.ts";
+import type { KvStore, WatchEntry } from "../jetstream/index.ts";
+import type { Logger } from "../lib/log.ts";
+import { RunOrder, type RunKey } from "./run-order.ts";
 
 export interface RunChange {
   runId: string;
@@ -55,4 +58,168 @@ export interface RunIndex {
   /** Subscribe to every change of any run. Returns unsubscribe. */
   onChange(listener: (change: RunChange) => void): () => void;
   stop(): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Implementation
+
+
+/** What the index keeps per run: the list view plus the fields filters need (never the full snapshot). */
+interface IndexedRun extends RunKey {
+  revision: number;
+  summary: Record<string, unknown>;
+  status: unknown;
+  flow: unknown;
+  tag: unknown;
+  sha256: unknown;
+  scheduleId: unknown;
+  tenantId: unknown;
+}
+
+/** Python's `float(updated_at or 0)`: numbers and numeric strings; anything else sorts as 0. */
+function sortTime(v: unknown): number {
+  if (typeof v === "number" && Number.isFinite(v)) return v;
+  if (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v))) return Number(v);
+  return 0;
+}
+
+function toIndexed(runId: string, revision: number, snap: RunSnapshot): IndexedRun {
+  return {
+    runId, updatedAt: sortTime(snap.updated_at), revision, summary: summarize(snap),
+    status: snap.status, flow: snap.flow_name, tag: snap.tag, sha256: snap.workflow_yaml_sha256,
+    scheduleId: snap.schedule_id, tenantId: snap.tenant_id,
+  };
+}
+
+function matches(run: IndexedRun, q: ListQuery): boolean {
+  return (q.status === undefined || run.status === q.status)
+    && (q.flow === undefined || run.flow === q.flow)
+    && (q.tag === undefined || run.tag === q.tag)
+    && (q.workflowYamlSha256 === undefined || run.sha256 === q.workflowYamlSha256)
+    && (q.scheduleId === undefined || run.scheduleId === q.scheduleId)
+    && (q.tenantId === undefined || run.tenantId === q.tenantId);
+}
+
+function startOfLocalDay(nowSec: number): number {
+  const d = new Date(nowSec * 1000);
+  d.setHours(0, 0, 0, 0);
+  return d.getTime() / 1000;
+}
+
+/**
+ * Build the run index over `runs`: one KV watch; summaries in memory; listeners get every change
+ * with the full snapshot as it streams by. Replayed entries are collected first and sorted once.
+ */
+export function createRunIndex(runs: KvStore<RunSnapshot>, log: Logger): RunIndex {
+  const byId = new Map<string, IndexedRun>();
+  const order = new RunOrder<IndexedRun>();
+  const statusCounts = new Map<string, number>();
+  const perRun = new Map<string, Set<(c: RunChange) => void>>();
+  const anyRun = new Set<(c: RunChange) => void>();
+  let ready = false;
+
+  const count = (status: unknown, delta: number) => {
+    const key = typeof status === "string" && status ? status : "UNKNOWN";
+    const n = (statusCounts.get(key) ?? 0) + delta;
+    if (n > 0) statusCounts.set(key, n); else statusCounts.delete(key);
+  };
+
+  const notify = (listeners: Iterable<(c: RunChange) => void>, change: RunChange) => {
+    for (const fn of listeners) {
+      try { fn(change); } catch (err) { log.error("run change listener failed", { run_id: change.runId, err }); }
+    }
+  };
+
+  const apply = (entry: WatchEntry<RunSnapshot>) => {
+    const old = byId.get(entry.key);
+    if (old && old.revision > entry.revision) return;   // a resumed watch may replay what we already have
+    if (old) {
+      byId.delete(entry.key);
+      count(old.status, -1);
+      if (ready) order.remove(old);
+    }
+    // An undecodable value counts as gone: it cannot be listed or summarised.
+    const snapshot = entry.value && typeof entry.value === "object" && !Array.isArray(entry.value) ? entry.value : null;
+    if (snapshot) {
+      const run = toIndexed(entry.key, entry.revision, snapshot);
+      byId.set(entry.key, run);
+      count(run.status, +1);
+      if (ready) order.insert(run);
+    }
+    const change: RunChange = { runId: entry.key, revision: entry.revision, snapshot };
+    const subs = perRun.get(entry.key);
+    if (subs) notify(subs, change);
+    if (anyRun.size) notify(anyRun, change);
+  };
+
+  const watch = runs.watch(apply);
+  const readyPromise = watch.ready.then(() => {
+    order.load([...byId.values()]);
+    ready = true;
+    log.info("run index ready", { runs: byId.size });
+  });
+  readyPromise.catch((err) => log.error("run index replay failed", { err }));
+
+  return {
+    ready: readyPromise,
+    get isReady() { return ready; },
+    get size() { return byId.size; },
+
+    list(query: ListQuery): ListPage {
+      const items: Record<string, unknown>[] = [];
+      let last: IndexedRun | undefined;
+      let more = false;
+      for (const run of order.from(query.before)) {
+        // Sorted newest first: once updated_at is not above the bound, nothing later can be.
+        if (query.updatedAfter !== undefined && !(run.updatedAt > query.updatedAfter)) break;
+        if (!matches(run, query)) continue;
+        if (items.length === query.limit) { more = true; break; }
+        items.push(run.summary);
+        last = run;
+      }
+      return { items, next: more && last ? { updatedAt: last.updatedAt, runId: last.runId } : null };
+    },
+
+    summary: (runId) => byId.get(runId)?.summary,
+
+    countsByStatus(now: number) {
+      const total = Object.fromEntries(statusCounts);
+      const today: Record<string, number> = {};
+      const dayStart = startOfLocalDay(now);
+      const dayEnd = dayStart + 86_400 + 3_600;   // + 1 h: a DST day can be 25 h long
+      for (const run of order.from()) {
+        if (run.updatedAt < dayStart) break;
+        if (run.updatedAt <= 0 || run.updatedAt >= dayEnd) continue;
+        if (startOfLocalDay(run.updatedAt) !== dayStart) continue;
+        const key = typeof run.status === "string" && run.status ? run.status : "UNKNOWN";
+        today[key] = (today[key] ?? 0) + 1;
+      }
+      return { total, today };
+    },
+
+    revision: (runId) => byId.get(runId)?.revision ?? 0,
+
+    subscribe(runId, listener) {
+      let set = perRun.get(runId);
+      if (!set) { set = new Set(); perRun.set(runId, set); }
+      set.add(listener);
+      return () => {
+        const s = perRun.get(runId);
+        if (!s) return;
+        s.delete(listener);
+        if (s.size === 0) perRun.delete(runId);
+      };
+    },
+
+    onChange(listener) {
+      anyRun.add(listener);
+      return () => { anyRun.delete(listener); };
+    },
+
+    stop() {
+      watch.stop();
+      perRun.clear();
+      anyRun.clear();
+    },
+  };
 }

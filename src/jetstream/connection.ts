@@ -5,6 +5,7 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { errors as coreErrors } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, JetStreamError, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { jserrors } from "@nats-io/jetstream/internal";
 import { NatsUnavailableError, PyocoError, RevisionConflictError } from "../domain/errors.ts";
 import type { Logger } from "../lib/log.ts";
 
@@ -80,6 +81,8 @@ export class Connection {
 
 const NATS_ERROR_CLASSES: Function[] = [
   JetStreamError, JetStreamApiError,
+  // e.g. JetStreamNotEnabled: what a publish gets when no stream takes the subject (work stream deleted).
+  ...Object.values(jserrors as unknown as Record<string, Function>),
   ...Object.values(coreErrors as unknown as Record<string, Function>),
 ];
 

@@ -1,0 +1,121 @@
+/**
+ * `pyoco client [--server URL] [--api-key KEY] [--api-key-header NAME] <subcommand> …`
+ * (http-contract.md §5.2). Every user operation over HTTP; JSON on stdout in the original's format.
+ *
+ * ── Adding a subcommand ── write `./<name>.ts` with a default-exported ClientSubcommand (see
+ * common.ts) and add ONE line to SUBCOMMANDS below. Errors thrown by the HTTP client are rendered
+ * here (ERR-PYOCO-HTTP request/connection blocks, exit 1), so subcommands just throw.
+ */
+import { ConnectionError, HttpStatusError, InvalidResponseError, WaitTimeoutError } from "../../client/index.ts";
+import { parseFlags, renderHelp, usageLine, type CommandHelp } from "../args.ts";
+import type { Command } from "../command.ts";
+import { ARG_ERROR_HEADER, CliFailure, CliUsageError } from "../errors.ts";
+import { GLOBAL_FLAGS, type ClientSubcommand, type GlobalFlags } from "./common.ts";
+
+type Loader = () => Promise<ClientSubcommand>;
+
+/** The subcommand table (lazy). ADD NEW SUBCOMMANDS HERE. */
+export const SUBCOMMANDS: Record<string, Loader> = {
+  submit: async () => (await import("./submit.ts")).default,
+  "submit-yaml": async () => (await import("./submit-yaml.ts")).default,
+  get: async () => (await import("./get.ts")).get,
+  tasks: async () => (await import("./get.ts")).tasks,
+  list: async () => (await import("./list.ts")).list,
+  "list-vnext": async () => (await import("./list.ts")).listVnext,
+  cancel: async () => (await import("./cancel.ts")).default,
+  watch: async () => (await import("./watch.ts")).watch,
+  workers: async () => (await import("./workers.ts")).workers,
+  "worker-hide": async () => (await import("./workers.ts")).workerHide,
+  "worker-unhide": async () => (await import("./workers.ts")).workerUnhide,
+};
+
+/** One-line summaries for `pyoco client --help` (kept here so help needs no imports). */
+const SUMMARIES: Record<string, string> = {
+  submit: "submit a run by flow name (params from --params-file/--params/--param)",
+  "submit-yaml": "submit a run from a single-flow flow.yaml",
+  get: "print one run's snapshot",
+  tasks: "print a run's task states and records",
+  list: "list runs (JSON array or table)",
+  "list-vnext": "list runs page by page ({items, next_cursor})",
+  cancel: "request cancellation of a run; --wait until it ends",
+  watch: "follow a run's snapshots live (server-sent events)",
+  workers: "list workers and their state",
+  "worker-hide": "hide a worker from the default workers list",
+  "worker-unhide": "show a hidden worker again",
+};
+
+const HELP: CommandHelp = {
+  program: "pyoco client",
+  summary: "submit, inspect, list and cancel runs through the HTTP gateway",
+  positionals: "<subcommand> ...",
+  examples: [
+    "pyoco client submit --flow-name main --param x=1 --tag cpu",
+    "pyoco client --server http://10.0.0.5:8000 list --output table",
+    "pyoco client cancel --run-id <id> --wait",
+  ],
+};
+
+function helpText(): string {
+  const names = Object.keys(SUBCOMMANDS);
+  const rows = names.map((n) => `  ${n.padEnd(12)} ${SUMMARIES[n] ?? ""}`);
+  return renderHelp({ ...HELP, notes: ["subcommands:", ...rows, "", "Run `pyoco client <subcommand> --help` for its options."] }, GLOBAL_FLAGS);
+}
+
+/** Split argv into global flags (before the subcommand name), the name, and the rest. */
+function splitGlobals(argv: string[]): { globals: string[]; name?: string; rest: string[] } {
+  const globals: string[] = [];
+  let i = 0;
+  while (i < argv.length && argv[i]!.startsWith("-") && argv[i] !== "-h" && argv[i] !== "--help") {
+    const arg = argv[i]!;
+    globals.push(arg);
+    const flag = arg.replace(/^--/, "").split("=")[0]!;
+    if (!arg.includes("=") && flag in GLOBAL_FLAGS && i + 1 < argv.length) globals.push(argv[++i]!);
+    i++;
+  }
+  return { globals, name: argv[i], rest: argv.slice(i + 1) };
+}
+
+/** The client library's typed errors → the CLI blocks of http-contract.md §5.2. */
+export function translateClientError(err: unknown): unknown {
+  if (err instanceof HttpStatusError) {
+    return new CliFailure("ERR-PYOCO-HTTP", "ERR-PYOCO-HTTP: request failed", err.message, "check server status and request parameters");
+  }
+  if (err instanceof ConnectionError) {
+    return new CliFailure("ERR-PYOCO-HTTP", "ERR-PYOCO-HTTP: connection error", err.message, "check --server URL and gateway availability");
+  }
+  if (err instanceof WaitTimeoutError) {
+    return new CliFailure("ERR-PYOCO-CANCEL", "ERR-PYOCO-CANCEL: wait timeout", err.message, "retry cancel or inspect run/worker status");
+  }
+  if (err instanceof InvalidResponseError) {
+    return new CliFailure("ERR-PYOCO-0018", ARG_ERROR_HEADER, err.message, "pyoco client submit --flow-name main --param x=1 --tag default");
+  }
+  if (err instanceof Error && "syscall" in err && "path" in err) {   // node:fs errors (ENOENT, EACCES, …)
+    return new CliFailure("ERR-PYOCO-0018", "ERR-PYOCO-0018: file I/O error", err.message, "check file path and permission");
+  }
+  return err;
+}
+
+const command: Command = {
+  name: "client",
+  summary: HELP.summary,
+  style: "pyoco",
+  async run(argv, io) {
+    const { globals, name, rest } = splitGlobals(argv);
+    if ((!name && globals.length === 0) || name === "-h" || name === "--help") { io.stdout(helpText()); return 0; }
+    const parsed = parseFlags(globals, GLOBAL_FLAGS, HELP);
+    if (parsed.help) { io.stdout(helpText()); return 0; }
+    if (!name || !(name in SUBCOMMANDS)) {
+      const choices = Object.keys(SUBCOMMANDS).map((n) => `'${n}'`).join(", ");
+      const msg = name ? `argument command: invalid choice: '${name}' (choose from ${choices})` : "the following arguments are required: command";
+      throw new CliUsageError(msg, usageLine(HELP, GLOBAL_FLAGS), "pyoco client");
+    }
+    const sub = await SUBCOMMANDS[name]!();
+    try {
+      return await sub.run(rest, { io, globals: parsed.flags as GlobalFlags, program: `pyoco client ${name}` });
+    } catch (err) {
+      if (io.signal.aborted) throw err;   // Ctrl-C: the dispatcher answers 130
+      throw translateClientError(err);
+    }
+  },
+};
+export default command;

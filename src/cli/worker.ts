@@ -1,0 +1,138 @@
+/**
+ * `pyoco worker`: parse flags → settings → Worker.start() → wait for a signal → Worker.close().
+ * Usage errors and start-up failures use the ERR-PYOCO-0018 block style, exit 1
+ * (http-contract.md §5.3, wire-contract.md §10.3).
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { effectiveEnv, loadSettings, type SettingOverrides } from "../config/index.ts";
+import { isValidKvKey, TAG_PATTERN } from "../domain/job.ts";
+import { NatsUnavailableError } from "../domain/errors.ts";
+import { createLogger } from "../lib/log.ts";
+import { resolvePython, RunnerStartupError, PythonNotFoundError } from "../runner/index.ts";
+import { Worker } from "../worker/index.ts";
+import { numberFlag, parseFlags, usageLine, type CommandHelp } from "./args.ts";
+import type { Command } from "./command.ts";
+import { CliFailure, CliUsageError } from "./errors.ts";
+
+const FLAGS = {
+  "nats-url": { type: "string", value: "URL", description: "NATS server URL (overrides PYOCO_NATS_URL)" },
+  tags: { type: "string", value: "a,b", default: "default", description: "comma-separated tags to pull (OR); each [A-Za-z0-9_-]+" },
+  "worker-id": { type: "string", value: "ID", default: "worker", description: "registry key and DLQ worker_id (a valid NATS KV key)" },
+  "flow-resolver": { type: "string", value: "SPEC", description: "module:attr or path/to/file.py:attr returning a Pyoco Flow for a name (KeyError = unknown); without it only YAML jobs run" },
+  python: { type: "string", value: "PATH", description: "Python interpreter with Pyoco installed (default: PYOCO_PYTHON, else the real python3 on PATH)" },
+  concurrency: { type: "string", value: "N", default: "1", description: "runs at once (one Python process each)" },
+  "max-runs-per-process": { type: "string", value: "N", default: "100", description: "runs per Python process before it is recycled; 1 = a fresh process per run" },
+  "work-dir": { type: "string", value: "DIR", description: "scratch folder for runner processes (default: a new temp dir, removed on exit)" },
+  "drain-timeout-sec": { type: "string", value: "SEC", default: "30", description: "on SIGTERM/SIGINT, how long running runs may finish before they are killed and requeued" },
+} as const;
+
+const HELP: CommandHelp = {
+  program: "pyoco worker",
+  summary: "pull runs by tag and execute them in supervised Python Pyoco runners",
+  examples: [
+    "pyoco worker --tags cpu --flow-resolver my_flows.py:resolve_flow",
+    "pyoco worker --tags gpu,cpu --worker-id gpu-1 --concurrency 2",
+    "pyoco worker --max-runs-per-process 1   # strict: a fresh Python process per run",
+  ],
+  notes: [
+    "Environment: PYOCO_NATS_URL, PYOCO_PYTHON, PYOCO_CONSUMER_ACK_WAIT_SEC, PYOCO_CONSUMER_MAX_DELIVER,",
+    "PYOCO_RUN_HEARTBEAT_INTERVAL_SEC, PYOCO_WORKER_HEARTBEAT_INTERVAL_SEC, PYOCO_CANCEL_GRACE_PERIOD_SEC, … (docs/worker.md).",
+    "Signals: the first SIGTERM/SIGINT drains (see --drain-timeout-sec), a second one kills running runs at once.",
+  ],
+};
+
+function usageError(message: string, hint?: string): CliUsageError {
+  return new CliUsageError(message, usageLine(HELP, FLAGS), HELP.program, hint);
+}
+
+/** Tags as the original normalises them (strip, drop empties), but a bad tag is rejected, not ignored. */
+export function parseTags(raw: string): string[] {
+  const tags = [...new Set(raw.split(",").map((t) => t.trim()).filter(Boolean))];
+  if (tags.length === 0) return ["default"];
+  for (const t of tags) {
+    if (!TAG_PATTERN.test(t)) throw usageError(`argument --tags: invalid tag '${t}' (allowed: letters, digits, '_' and '-'; no '.')`);
+  }
+  return tags;
+}
+
+const command: Command = {
+  name: "worker",
+  summary: HELP.summary,
+  style: "pyoco",
+  async run(argv, io) {
+    const parsed = parseFlags(argv, FLAGS, HELP);
+    if (parsed.help) { io.stdout(parsed.text); return 0; }
+    const f = parsed.flags;
+    const tags = parseTags(f.tags);
+    const workerId = f["worker-id"].trim();
+    if (!isValidKvKey(workerId)) throw usageError(`argument --worker-id: '${workerId}' is not a valid key (letters, digits, - / _ = .)`);
+    const concurrency = numberFlag(f.concurrency, "concurrency", HELP, FLAGS, { integer: true, min: 1, max: 256 })!;
+    const maxRuns = numberFlag(f["max-runs-per-process"], "max-runs-per-process", HELP, FLAGS, { integer: true, min: 1 })!;
+    const drainSec = numberFlag(f["drain-timeout-sec"], "drain-timeout-sec", HELP, FLAGS, { min: 0 })!;
+    const resolver = f["flow-resolver"]?.trim() || undefined;
+    if (resolver !== undefined && resolver.lastIndexOf(":") <= 0) {
+      throw usageError(`argument --flow-resolver: '${resolver}' must be module:attr or path/to/file.py:attr`);
+    }
+
+    const env = effectiveEnv(io.env, io.cwd);
+    const overrides: SettingOverrides = {};
+    if (f["nats-url"]) overrides.natsUrl = f["nats-url"];
+    const settings = loadSettings(env, overrides);
+    const log = createLogger({ service: "pyoco:worker", level: settings.logLevel, format: settings.logFormat, utc: settings.logUtc, includeTraceback: settings.logIncludeTraceback });
+
+    let python: string;
+    try {
+      python = await resolvePython(f.python ?? settings.python ?? undefined);
+    } catch (err) {
+      if (!(err instanceof PythonNotFoundError)) throw err;
+      throw new CliFailure("ERR-PYOCO-0030", "ERR-PYOCO-0030: Python が見つかりません", err.message, "install python3 or pass --python /path/to/python (PYOCO_PYTHON)");
+    }
+
+    const ownWorkDir = !f["work-dir"];
+    const workDir = f["work-dir"] ?? mkdtempSync(join(tmpdir(), "pyoco-worker-"));
+    mkdirSync(workDir, { recursive: true });
+    const worker = new Worker({
+      settings, workerId, tags, python, resolver, concurrency, maxRunsPerProcess: maxRuns, workDir, drainTimeoutSec: drainSec, log,
+      onRunnerStderr: (_pid, chunk) => io.stderr(new TextDecoder().decode(chunk)),
+    });
+    try {
+      try {
+        await worker.start();
+      } catch (err) {
+        throw startupFailure(err, { python, resolver, natsUrl: settings.natsUrl });
+      }
+      log.info("worker started", { worker_id: workerId, tags, instance_id: worker.instanceId, concurrency, max_runs_per_process: maxRuns, pyoco: worker.runnerInfo?.pyoco });
+      await new Promise<void>((resolve) => {
+        if (io.signal.aborted) return resolve();
+        io.signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+      log.info("shutdown requested", { signal: io.signalName(), worker_id: workerId });
+      const reason = await worker.close({ force: io.force });
+      log.info("worker stopped", { worker_id: workerId, stop_reason: reason });
+      return 0;
+    } finally {
+      if (ownWorkDir) rmSync(workDir, { recursive: true, force: true });
+    }
+  },
+};
+
+function startupFailure(err: unknown, ctx: { python: string; resolver?: string; natsUrl: string }): Error {
+  if (err instanceof RunnerStartupError) {
+    const hint = err.code === "pyoco_import_error"
+      ? `pip install pyoco (into ${ctx.python}), or pass --python with an interpreter that has it`
+      : err.code === "resolver_import_error"
+        ? `check --flow-resolver '${ctx.resolver ?? ""}' (module on PYTHONPATH or file path, attribute name) and that its imports work`
+        : "check the Python interpreter and its environment (see the detail)";
+    const tail = err.stderrTail.trim().split("\n").slice(-8).join("\n");
+    return new CliFailure("ERR-PYOCO-0030", "ERR-PYOCO-0030: Python ランナーを起動できません", err.message, hint, tail || undefined);
+  }
+  if (err instanceof NatsUnavailableError) {
+    return new CliFailure("ERR-PYOCO-0003", "ERR-PYOCO-0003: NATS に接続できません", `${err.message} (${ctx.natsUrl})`,
+      "start NATS (pyoco nats up, or pyoco up --with-nats-bootstrap) or pass --nats-url / PYOCO_NATS_URL");
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+export default command;

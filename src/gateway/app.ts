@@ -1,0 +1,111 @@
+/**
+ * `createApp(deps)` → the gateway's Elysia instance, with no listener (serve.ts listens; tests call
+ * `app.handle(new Request("http://localhost/runs"))`).
+ *
+ * What every route gets, in one place:
+ * - errors: throw `HttpError`, `RequestValidationError`, `NatsUnavailableError`, …; http-errors.ts
+ *   maps them (unknown path → 404 {"detail":"Not Found"}, known path with another method → 405);
+ * - auth: `ctx.authenticate(request)` after validation (FastAPI validates first, §0.1), returning
+ *   the caller or null when auth is off;
+ * - OpenAPI: `ctx.describe({...})` adds the route to `GET /openapi.json`.
+ *
+ * ── Registering more routes (live-ops: watch/SSE, workers, metrics, queues, dashboard, …) ──
+ * Write a `RoutePlugin` — `(app, ctx) => app.get(...).post(...)` — and add it to EXTRA_ROUTES
+ * below (one line). startGateway() and tests/helpers/gateway.ts register EXTRA_ROUTES; a test
+ * may pass its own list as `createApp(deps, [myRoutes])`.
+ *
+ * ── Authentication ──
+ * PYOCO_HTTP_AUTH_MODE=api_key switches on the API-key check of auth.ts for every route that
+ * calls `ctx.authenticate(request)`; tests may pass their own `{ authenticate }` option.
+ */
+import { Elysia } from "elysia";
+import { createAuthenticator } from "./auth.ts";
+import type { GatewayDeps } from "./deps.ts";
+import { countRequests } from "./http-metrics.ts";
+import { errorResponse, HttpError, jsonResponse, METHOD_NOT_ALLOWED_DETAIL, NOT_FOUND_DETAIL } from "./http-errors.ts";
+import type { Authenticator, Caller, GatewayApp, RouteContext, RoutePlugin } from "./route-context.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { openApiRoutes, type RouteDoc } from "./routes/openapi.ts";
+import { runRoutes } from "./routes/runs.ts";
+import { dashboardRoutes } from "./routes/dashboard.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
+import { queuesRoutes } from "./routes/queues.ts";
+import { watchRoutes } from "./routes/watch.ts";
+import { workersRoutes } from "./routes/workers.ts";
+
+export type { Authenticator, Caller, GatewayApp, RouteContext, RoutePlugin } from "./route-context.ts";
+export { visibleTo } from "./route-context.ts";
+
+/**
+ * Route plugins of other areas, registered after the core routes (health, runs) and before
+ * /openapi.json. ADD YOUR PLUGIN HERE (one line each).
+ */
+export const EXTRA_ROUTES: RoutePlugin[] = [
+  metricsRoutes, watchRoutes, workersRoutes, queuesRoutes, dashboardRoutes,   // live operations (issue 5)
+];
+
+export interface AppOptions {
+  /** Overrides the API-key check of auth.ts (tests). */
+  authenticate?: Authenticator;
+}
+
+/** The caller check: auth.ts when PYOCO_HTTP_AUTH_MODE=api_key, else "auth off" (null). */
+function callerCheck(deps: GatewayDeps, override?: Authenticator): (request: Request) => Promise<Caller | null> {
+  if (override) return override;
+  const auth = createAuthenticator(deps);
+  if (!auth.enabled) return async () => null;
+  return (request) => auth.authenticate(request);
+}
+
+export function createApp(deps: GatewayDeps, extraRoutes: RoutePlugin[] = EXTRA_ROUTES, options: AppOptions = {}): GatewayApp {
+  const docs: RouteDoc[] = [];
+  const ctx: RouteContext = { deps, authenticate: callerCheck(deps, options.authenticate), describe: (doc) => { docs.push(doc); } };
+
+  let methodsByPath: ((path: string) => string[]) | undefined;
+  // countRequests: the one global request-counting hook (pyoco_http_requests_total); it must be
+  // registered before any route, because Elysia hooks only apply to routes added after them.
+  let app: GatewayApp = countRequests(new Elysia()).onError({ as: "global" }, ({ code, error, request }) => {
+    if (code === "NOT_FOUND") {
+      methodsByPath ??= routeMatcher(app);
+      const path = new URL(request.url).pathname;
+      const allowed = methodsByPath(path).filter((m) => m !== request.method);
+      if (allowed.length && !methodsByPath(path).includes(request.method)) {
+        return errorResponse(new HttpError(405, METHOD_NOT_ALLOWED_DETAIL, { allow: allowed.join(", ") }), deps.log, request);
+      }
+      return jsonResponse(404, { detail: NOT_FOUND_DETAIL });
+    }
+    if (code === "PARSE") return jsonResponse(400, { detail: "There was an error parsing the body" });
+    return errorResponse(error, deps.log, request);
+  });
+
+  for (const plugin of [healthRoutes, runRoutes, ...extraRoutes, openApiRoutes(() => docs)]) app = plugin(app, ctx);
+  return withShortHostSupport(app);
+}
+
+/** For each path, the HTTP methods that have a route (to tell 405 from 404). */
+function routeMatcher(app: GatewayApp): (path: string) => string[] {
+  const routes = app.routes.map((r) => ({
+    method: r.method.toUpperCase(),
+    re: new RegExp("^" + r.path.split("/").map((seg) => seg.startsWith(":") ? "[^/]+" : seg === "*" ? ".*" : escapeRe(seg)).join("/") + "$"),
+  }));
+  return (path) => [...new Set(routes.filter((r) => r.re.test(path)).map((r) => r.method))];
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * Elysia finds the path by searching "/" from character 11 of the URL, so a test request to
+ * "http://x/runs" would never match a route. Such URLs are rewritten to "http://localhost/…".
+ */
+function withShortHostSupport(app: GatewayApp): GatewayApp {
+  const handle = app.handle;
+  app.handle = (request: Request) => {
+    const url = new URL(request.url);
+    if (url.origin.length >= 11) return handle(request);
+    const fixed = new URL(url.pathname + url.search, "http://localhost");
+    return handle(new Request(fixed, request));
+  };
+  return app;
+}

@@ -1,0 +1,167 @@
+/**
+ * Run endpoints (http-contract.md §1.7–§1.11, §1.13): submit (JSON and flow.yaml), detail, tasks,
+ * list (both shapes, served from the in-memory index), cancel (compare-and-set).
+ * Order inside each handler follows the original: validate → authenticate → policy checks → NATS.
+ */
+import { NatsUnavailableError } from "../../domain/errors.ts";
+import { TAG_PATTERN } from "../../domain/job.ts";
+import type { RunSnapshot } from "../../domain/run.ts";
+import { parseWorkflowYaml } from "../../domain/workflow-yaml.ts";
+import { withDeadline } from "../../lib/async.ts";
+import { visibleTo, type Caller, type RouteContext, type RoutePlugin } from "../route-context.ts";
+import { HttpError, ok } from "../http-errors.ts";
+import { decodeCursor, encodeCursor } from "../list-cursor.ts";
+import { submitRun } from "../submit.ts";
+import {
+  FieldChecker, formFile, formText, isPlainObject, issue, parseQuery, readForm, readJsonObject, RequestValidationError, type ValidationIssue,
+} from "../validation.ts";
+import { CANCEL_REASON_MAX, DETAIL_QUERY, LIST_QUERY, RUN_DOCS, TAG_PATTERN_TEXT } from "./run-schemas.ts";
+import { cancelTransition, includesFull, includesRecords, runView, tasksView, withLiveness } from "./run-views.ts";
+
+/** How long a list request waits for the index's initial replay before answering 503. */
+const INDEX_WAIT_MS = 10_000;
+
+export const runRoutes: RoutePlugin = (app, ctx) => {
+  for (const doc of RUN_DOCS) ctx.describe(doc);
+  return app
+    .post("/runs", ({ request }) => submitJson(ctx, request), { parse: "none" })
+    .post("/runs/yaml", ({ request }) => submitYaml(ctx, request), { parse: "none" })
+    .get("/runs", ({ request }) => listRuns(ctx, request))
+    .get("/runs/:run_id", async ({ request, params }) => {
+      const query = parseQuery(new URL(request.url).searchParams, DETAIL_QUERY);
+      const snapshot = await loadRun(ctx, params.run_id, await ctx.authenticate(request));
+      const view = includesRecords(query.include) ? snapshot : runView(snapshot);
+      return ok(await withLiveness(ctx.deps, view));
+    })
+    .get("/runs/:run_id/tasks", async ({ request, params }) => {
+      const snapshot = await loadRun(ctx, params.run_id, await ctx.authenticate(request));
+      return ok(tasksView(params.run_id, snapshot));
+    })
+    .post("/runs/:run_id/cancel", ({ request, params }) => cancelRun(ctx, request, params.run_id), { parse: "none" });
+};
+
+/** The stored snapshot, or 404 when missing, deleted, not a valid key, or another tenant's. */
+async function loadRun(ctx: RouteContext, runId: string, caller: Caller | null): Promise<RunSnapshot> {
+  const found = await ctx.deps.js.runs.get(runId);
+  if (!found || !isPlainObject(found.value) || !visibleTo(found.value, caller)) throw runNotFound(ctx, runId);
+  return found.value;
+}
+
+function runNotFound(ctx: RouteContext, runId: string): HttpError {
+  ctx.deps.log.info("run not found", { err_id: "ERR-PYOCO-0005", msg_id: "MSG-PYOCO-0005", run_id: runId });
+  return new HttpError(404, "run not found");
+}
+
+function badInput(ctx: RouteContext, detail: string, meta: Record<string, unknown>): HttpError {
+  ctx.deps.log.info(detail, { err_id: "ERR-PYOCO-0002", msg_id: "MSG-PYOCO-0002", ...meta });
+  return new HttpError(422, detail);
+}
+
+async function submitJson(ctx: RouteContext, request: Request): Promise<Response> {
+  const body = await readJsonObject(request);
+  const f = new FieldChecker(body);
+  const flowName = f.requiredString("flow_name", { minLength: 1 });
+  const params = f.dict("params", {});
+  const tag = f.optionalString("tag", { pattern: TAG_PATTERN, patternText: TAG_PATTERN_TEXT });
+  const tags = f.stringList("tags", []);
+  f.done();
+  const caller = await ctx.authenticate(request);
+  return ok(await submitRun(ctx.deps, { flowName: flowName!, params: params!, tag: tag ?? ctx.deps.settings.defaultTag, tags: tags!, caller }));
+}
+
+async function submitYaml(ctx: RouteContext, request: Request): Promise<Response> {
+  const { settings } = ctx.deps;
+  const form = await readForm(request);
+  const issues: ValidationIssue[] = [];
+  const file = formFile(form, "workflow", issues);
+  const flowNameRaw = formText(form, "flow_name", issues, { required: true });
+  const tagRaw = formText(form, "tag", issues, { required: false });
+  if (issues.length) throw new RequestValidationError(issues);
+  const caller = await ctx.authenticate(request);
+
+  const tag = tagRaw?.trim() || settings.defaultTag;
+  if (!TAG_PATTERN.test(tag)) throw badInput(ctx, "invalid tag", { tag });
+  if (file!.size > settings.workflowYamlMaxBytes) {
+    ctx.deps.log.info("workflow too large", { err_id: "ERR-PYOCO-0016", msg_id: "MSG-PYOCO-0016", size_bytes: file!.size, max_bytes: settings.workflowYamlMaxBytes });
+    throw new HttpError(413, "workflow too large");
+  }
+  const bytes = new Uint8Array(await file!.arrayBuffer());
+  const parsed = parseWorkflowYaml(bytes);
+  if (!parsed.ok) throw badInput(ctx, "invalid workflow yaml", { reason: parsed.reason, tag });
+  const flowName = flowNameRaw!.trim();
+  if (!flowName) throw badInput(ctx, "missing flow_name", { tag });
+
+  return ok(await submitRun(ctx.deps, {
+    flowName, params: parsed.defaults, tag, tags: [tag], caller,
+    yaml: { text: new TextDecoder().decode(bytes), sha256: parsed.sha256, bytes: parsed.sizeBytes, scheduleId: null },
+  }));
+}
+
+async function listRuns(ctx: RouteContext, request: Request): Promise<Response> {
+  const { index, js, log } = ctx.deps;
+  const search = new URL(request.url).searchParams;
+  const q = parseQuery(search, LIST_QUERY);
+  const caller = await ctx.authenticate(request);
+  // Shape selection (http-contract.md §1.11): the object iff updated_after or cursor is present, or sha is non-empty.
+  const pageShape = q.updated_after !== undefined || search.has("cursor") || Boolean(q.workflow_yaml_sha256);
+  const before = q.cursor ? decodeCursor(q.cursor) : undefined;
+  if (before === null) {
+    log.info("invalid list query", { err_id: "ERR-PYOCO-0017", msg_id: "MSG-PYOCO-0017", reason: "cursor" });
+    throw new HttpError(422, "invalid list query");
+  }
+  if (!js.connected) throw new NatsUnavailableError("disconnected");
+  if (!index.isReady) await withDeadline(index.ready, INDEX_WAIT_MS, "run index replay").catch(() => { throw new NatsUnavailableError("run index not ready"); });
+
+  const page = index.list({
+    status: q.status || undefined, flow: q.flow || undefined, tag: q.tag || undefined,
+    workflowYamlSha256: q.workflow_yaml_sha256 || undefined, scheduleId: q.schedule_id || undefined,
+    updatedAfter: q.updated_after, before, tenantId: caller ? caller.tenantId : undefined, limit: q.limit,
+  });
+  const items = includesFull(q.include) ? await fullSnapshots(ctx, page.items) : page.items;
+  if (!pageShape) return ok(items);
+  return ok({ items, next_cursor: page.next ? encodeCursor(page.next) : null });
+}
+
+/** Whole stored snapshots for a page of summaries (runs deleted meanwhile are left out). */
+async function fullSnapshots(ctx: RouteContext, summaries: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+  const found = await Promise.all(summaries.map((s) => ctx.deps.js.runs.get(String(s.run_id))));
+  return found.flatMap((f) => (f && isPlainObject(f.value) ? [f.value] : []));
+}
+
+async function cancelRun(ctx: RouteContext, request: Request, runId: string): Promise<Response> {
+  const reason = await readCancelReason(request);
+  const caller = await ctx.authenticate(request);
+  let hidden = false;
+  const stored = await ctx.deps.js.runs.mutate(runId, (current) => {
+    if (!current || !isPlainObject(current)) return null;
+    hidden = !visibleTo(current, caller);
+    return hidden ? null : cancelTransition(current, { now: ctx.deps.clock.now(), caller, reason });
+  });
+  if (!stored || hidden || !isPlainObject(stored.value)) throw runNotFound(ctx, runId);
+  ctx.deps.log.info("cancel requested", { run_id: runId, status: stored.value.status, reason: reason ?? undefined });
+  return ok(runView(stored.value));
+}
+
+/**
+ * The optional cancel body `{"reason": "…"}` (our addition; the original ignores any body). An
+ * absent or empty body is fine; bodies that do not claim to be JSON are ignored as the original
+ * did; a JSON body must be an object with a string reason.
+ */
+async function readCancelReason(request: Request): Promise<string | null | undefined> {
+  const text = await request.text();
+  if (text.trim() === "") return undefined;
+  const claimsJson = (request.headers.get("content-type") ?? "").toLowerCase().includes("json");
+  let value: unknown;
+  try { value = JSON.parse(text); } catch (err) {
+    if (!claimsJson) return undefined;
+    throw new RequestValidationError([issue.jsonInvalid((err as Error).message)]);
+  }
+  if (!isPlainObject(value)) {
+    if (!claimsJson) return undefined;
+    throw new RequestValidationError([issue.modelType(["body"], value)]);
+  }
+  const f = new FieldChecker(value);
+  const reason = f.optionalString("reason", { maxLength: CANCEL_REASON_MAX });
+  f.done();
+  return reason;
+}

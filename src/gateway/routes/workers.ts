@@ -1,0 +1,130 @@
+/**
+ * `GET /workers` and `PATCH /workers/{worker_id}` (http-contract.md §1.4–§1.5, §3.4).
+ *
+ * Records are normalised and given their derived state: a record whose `last_seen_at` is older
+ * than PYOCO_WORKER_DISCONNECT_TIMEOUT_SEC shows as DISCONNECTED (decisions.md §3.11). An empty
+ * registry lists as `[]`, never 503 (decisions.md §3.1). PATCH is compare-and-set.
+ */
+import { NatsUnavailableError } from "../../domain/errors.ts";
+import { deriveWorkerState, isAlive, normalizeWorkerRecord, WORKER_STATES, type WorkerRecord, type WorkerState } from "../../domain/worker-record.ts";
+import type { PyocoJetStream } from "../../jetstream/index.ts";
+import type { RoutePlugin } from "../route-context.ts";
+import type { GatewayDeps } from "../deps.ts";
+import { HttpError, ok } from "../http-errors.ts";
+import { isPlainObject, issue, parseQuery, readJsonObject, RequestValidationError, type QuerySpec } from "../validation.ts";
+
+/** A normalised registry record with its derived display state. */
+export interface WorkerView {
+  record: WorkerRecord;
+  state: WorkerState;
+}
+
+/** Every registry record, normalised, with its derived state (unparsable records skipped). */
+export async function readWorkers(js: PyocoJetStream, now: number, disconnectTimeoutSec: number): Promise<WorkerView[]> {
+  // Fail fast when NATS is down instead of waiting for the replay to give up.
+  if (!js.connected) throw new NatsUnavailableError("disconnected");
+  const out: WorkerView[] = [];
+  for (const [key, entry] of await js.workers.all()) {
+    if (!isPlainObject(entry.value)) continue;
+    const record = normalizeWorkerRecord(entry.value, key);
+    out.push({ record, state: deriveWorkerState(record, now, disconnectTimeoutSec) });
+  }
+  return out;
+}
+
+/** Number of alive (RUNNING/IDLE) workers per tag. */
+export function aliveWorkersByTag(views: WorkerView[]): Map<string, number> {
+  const byTag = new Map<string, number>();
+  for (const v of views) {
+    if (!isAlive(v.state)) continue;
+    for (const tag of new Set(v.record.tags)) byTag.set(tag, (byTag.get(tag) ?? 0) + 1);
+  }
+  return byTag;
+}
+
+const WORKERS_QUERY = {
+  scope: { kind: "string", description: "active (RUNNING/IDLE) or all" },
+  state: { kind: "string", description: "RUNNING|IDLE|STOPPED_GRACEFUL|DISCONNECTED" },
+  include_hidden: { kind: "bool", default: false, description: "include hidden workers" },
+  limit: { kind: "int", default: 100, ge: 1, le: 500, description: "maximum number of records" },
+} as const satisfies QuerySpec;
+
+const INVALID_WORKERS_REQUEST = "invalid workers request";
+
+export interface WorkersFilter {
+  scope: "active" | "all";
+  state: WorkerState | null;
+  includeHidden: boolean;
+  limit: number;
+}
+
+/** Validate scope/state (case-insensitive; empty state = none) into a filter, or throw the fixed 422. */
+export function workersFilter(q: { scope?: string; state?: string; include_hidden: boolean; limit: number }): WorkersFilter {
+  const scope = (q.scope ?? "active").trim().toLowerCase();
+  if (scope !== "active" && scope !== "all") throw new HttpError(422, INVALID_WORKERS_REQUEST);
+  const rawState = (q.state ?? "").trim().toUpperCase();
+  if (rawState !== "" && !(WORKER_STATES as readonly string[]).includes(rawState)) throw new HttpError(422, INVALID_WORKERS_REQUEST);
+  return { scope, state: rawState === "" ? null : (rawState as WorkerState), includeHidden: q.include_hidden, limit: q.limit };
+}
+
+/** Filter (hidden → scope → state), sort by last_seen_at descending, truncate (§1.4 algorithm). */
+export function selectWorkers(views: WorkerView[], f: WorkersFilter): Record<string, unknown>[] {
+  return views
+    .filter((v) => f.includeHidden || !v.record.hidden)
+    .filter((v) => f.scope === "all" || isAlive(v.state))
+    .filter((v) => f.state === null || v.state === f.state)
+    .sort((a, b) => b.record.last_seen_at - a.record.last_seen_at || a.record.worker_id.localeCompare(b.record.worker_id))
+    .slice(0, f.limit)
+    .map((v) => ({ ...v.record, state: v.state, heartbeat_at: v.record.last_heartbeat_at }));
+}
+
+/** pydantic lax bool for the PATCH body: true/false, 0/1, and the usual words. */
+function laxBool(v: unknown): boolean | undefined {
+  if (typeof v === "boolean") return v;
+  if (v === 0 || v === 1) return v === 1;
+  if (typeof v === "string") {
+    const s = v.trim().toLowerCase();
+    if (["1", "true", "yes", "on", "t", "y"].includes(s)) return true;
+    if (["0", "false", "no", "off", "f", "n"].includes(s)) return false;
+  }
+  return undefined;
+}
+
+async function readHiddenBody(request: Request): Promise<boolean> {
+  const body = await readJsonObject(request);
+  if (!("hidden" in body)) throw new RequestValidationError([issue.missing(["body", "hidden"], body)]);
+  const hidden = laxBool(body.hidden);
+  if (hidden === undefined) {
+    throw new RequestValidationError([{ type: "bool_parsing", loc: ["body", "hidden"], msg: "Input should be a valid boolean, unable to interpret input", input: body.hidden }]);
+  }
+  return hidden;
+}
+
+/** `GET /workers`, `PATCH /workers/{id}`; in api_key mode both need a key (decisions.md §3.3; the original left them open). */
+export const workersRoutes: RoutePlugin = (app, ctx) => {
+  const { deps } = ctx;
+  return app
+    .get("/workers", async ({ request }) => {
+      const q = parseQuery(new URL(request.url).searchParams, WORKERS_QUERY);
+      const filter = workersFilter(q);
+      await ctx.authenticate(request);
+      const views = await readWorkers(deps.js, deps.clock.now(), deps.settings.workerDisconnectTimeoutSec);
+      return ok(selectWorkers(views, filter));
+    })
+    .patch("/workers/:worker_id", async ({ params, request }) => {
+      const hidden = await readHiddenBody(request);
+      await ctx.authenticate(request);
+      const workerId = params.worker_id;
+      const now = deps.clock.now();
+      let found = false;
+      await deps.js.workers.mutate(workerId, (current) => {
+        found = current !== null;
+        if (!current) return null;
+        // §1.5: the stored state stays the normalised stored state, not the derived one.
+        const record = normalizeWorkerRecord(isPlainObject(current) ? current : { worker_id: workerId }, workerId);
+        return { ...record, heartbeat_at: record.last_heartbeat_at, hidden, updated_at: now };
+      });
+      if (!found) throw new HttpError(404, "worker not found");
+      return ok({ worker_id: workerId, hidden, updated_at: now });
+    });
+};

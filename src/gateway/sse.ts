@@ -1,0 +1,74 @@
+/**
+ * Server-sent events: frame encoding and a push-based stream (http-contract.md §1.12).
+ *
+ *   const stream = new SseStream({ onClose: () => unsubscribe() });
+ *   stream.send({ id: 7, event: "snapshot", data: { run_id, snapshot, ts } });
+ *   stream.close();
+ *   return new Response(stream.body, { headers: SSE_HEADERS });
+ *
+ * Data is compact ASCII-escaped JSON, as the original writes it.
+ */
+import { encodeWireJson } from "../domain/json.ts";
+
+/** Response headers of every SSE stream (`X-Accel-Buffering: no` stops nginx from buffering events). */
+export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache",
+  connection: "keep-alive",
+  "x-accel-buffering": "no",
+});
+
+export interface SseEvent {
+  /** Written as the `id:` line (EventSource keeps it as `lastEventId`); omitted when undefined. */
+  id?: string | number;
+  event: string;
+  data: unknown;
+}
+
+/** One frame: `[id: …\n]event: …\ndata: <compact ASCII JSON>\n\n`. */
+export function formatSseFrame(ev: SseEvent): string {
+  const id = ev.id === undefined ? "" : `id: ${ev.id}\n`;
+  return `${id}event: ${ev.event}\ndata: ${encodeWireJson(ev.data)}\n\n`;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * A byte stream that events are pushed into. `onClose` runs exactly once, whether the server
+ * closes the stream or the client goes away (the ReadableStream is cancelled).
+ */
+export class SseStream {
+  readonly body: ReadableStream<Uint8Array>;
+  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  #closed = false;
+  readonly #onClose: () => void;
+
+  constructor(opts: { onClose: () => void }) {
+    this.#onClose = opts.onClose;
+    this.body = new ReadableStream<Uint8Array>({
+      start: (controller) => { this.#controller = controller; },
+      cancel: () => { this.#finish(); },
+    });
+  }
+
+  get closed(): boolean { return this.#closed; }
+
+  /** Queue one event; ignored after close. */
+  send(ev: SseEvent): void {
+    if (this.#closed) return;
+    try { this.#controller.enqueue(encoder.encode(formatSseFrame(ev))); } catch { this.#finish(); }
+  }
+
+  /** End the stream after the queued events have been read. */
+  close(): void {
+    if (this.#closed) return;
+    try { this.#controller.close(); } catch { /* already errored/cancelled */ }
+    this.#finish();
+  }
+
+  #finish(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#onClose();
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Atomic submit (http-contract.md §1.7–§1.8): create the PENDING snapshot (create, never put: a
+ * run id is never reused), then publish the job with the run id as message id. If the publish
+ * fails, the snapshot is deleted again before the 503, so no orphan run is ever listed.
+ * Used by `POST /runs`, `POST /runs/yaml`, and by anything else that starts runs (schedules).
+ */
+import { buildRunJob } from "../domain/job.ts";
+import { initialSnapshot } from "../domain/run.ts";
+import type { Caller } from "./route-context.ts";
+import type { GatewayDeps } from "./deps.ts";
+
+export interface SubmitInput {
+  flowName: string;
+  params: Record<string, unknown>;
+  tag: string;
+  /** Stored as given; empty → `[tag]`. */
+  tags: string[];
+  caller: Caller | null;
+  /** YAML submits: the raw text travels in the job; sha256/bytes are recorded in the snapshot. */
+  yaml?: { text: string; sha256: string; bytes: number; scheduleId?: string | null };
+}
+
+export interface SubmitResult { run_id: string; status: "PENDING"; bundle_hash: null }
+
+export async function submitRun(deps: Pick<GatewayDeps, "js" | "clock" | "log">, input: SubmitInput): Promise<SubmitResult> {
+  const { js, clock, log } = deps;
+  const runId = crypto.randomUUID();
+  const now = clock.now();
+  const tags = input.tags.length ? input.tags : [input.tag];
+  const common = {
+    runId, flowName: input.flowName, tag: input.tag, tags, params: input.params,
+    tenantId: input.caller?.tenantId ?? null, apiKeyId: input.caller?.apiKeyId ?? null,
+  };
+  await js.runs.create(runId, initialSnapshot({ ...common, now, yaml: input.yaml }));
+  try {
+    await js.queue.publish(input.tag, buildRunJob({ ...common, submittedAt: now, yaml: input.yaml }), runId);
+  } catch (err) {
+    try {
+      await js.runs.delete(runId);
+    } catch (cleanupErr) {
+      // The run stays PENDING without a job; logged so an operator can remove it.
+      log.error("could not remove the snapshot of a run whose job was not published", { run_id: runId, err: cleanupErr });
+    }
+    throw err;   // NatsUnavailableError → 503; anything else is a bug → 500, logged
+  }
+  log.info("run submitted", { run_id: runId, flow_name: input.flowName, tag: input.tag });
+  return { run_id: runId, status: "PENDING", bundle_hash: null };
+}

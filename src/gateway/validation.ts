@@ -1,0 +1,246 @@
+/**
+ * Request validation with FastAPI/pydantic-shaped 422 bodies (http-contract.md §0.1):
+ *   {"detail": [{"type", "loc", "msg", "input", "ctx"?}, …]}
+ * Elysia's own 422 body has another shape, so routes validate here instead: a small declarative
+ * query spec (which also yields the OpenAPI parameters) and field checkers for JSON and form bodies.
+ * Messages and type names are pydantic v2's, so Python clients that print them read the same text.
+ */
+
+export type Loc = (string | number)[];
+
+export interface ValidationIssue {
+  type: string;
+  loc: Loc;
+  msg: string;
+  input: unknown;
+  ctx?: Record<string, unknown>;
+}
+
+/** Thrown by routes; http-errors.ts turns it into 422 {"detail": issues}. */
+export class RequestValidationError extends Error {
+  constructor(readonly issues: ValidationIssue[]) {
+    super(issues.map((i) => `${i.loc.join(".")}: ${i.msg}`).join("; "));
+    this.name = "RequestValidationError";
+  }
+}
+
+/** pydantic's issue constructors (type names and messages verbatim). */
+export const issue = {
+  missing: (loc: Loc, input: unknown): ValidationIssue => ({ type: "missing", loc, msg: "Field required", input }),
+  stringType: (loc: Loc, input: unknown): ValidationIssue => ({ type: "string_type", loc, msg: "Input should be a valid string", input }),
+  tooShort: (loc: Loc, input: unknown, min: number): ValidationIssue => ({
+    type: "string_too_short", loc, msg: `String should have at least ${min} character${min === 1 ? "" : "s"}`, input, ctx: { min_length: min },
+  }),
+  tooLong: (loc: Loc, input: unknown, max: number): ValidationIssue => ({
+    type: "string_too_long", loc, msg: `String should have at most ${max} character${max === 1 ? "" : "s"}`, input, ctx: { max_length: max },
+  }),
+  pattern: (loc: Loc, input: unknown, pattern: string): ValidationIssue => ({
+    type: "string_pattern_mismatch", loc, msg: `String should match pattern '${pattern}'`, input, ctx: { pattern },
+  }),
+  dictType: (loc: Loc, input: unknown): ValidationIssue => ({ type: "dict_type", loc, msg: "Input should be a valid dictionary", input }),
+  listType: (loc: Loc, input: unknown): ValidationIssue => ({ type: "list_type", loc, msg: "Input should be a valid list", input }),
+  modelType: (loc: Loc, input: unknown): ValidationIssue => ({
+    type: "model_attributes_type", loc, msg: "Input should be a valid dictionary or object to extract fields from", input,
+  }),
+  jsonInvalid: (error: string): ValidationIssue => ({
+    type: "json_invalid", loc: ["body", 0], msg: "JSON decode error", input: {}, ctx: { error },
+  }),
+  floatParsing: (loc: Loc, input: unknown): ValidationIssue => ({
+    type: "float_parsing", loc, msg: "Input should be a valid number, unable to parse string as a number", input,
+  }),
+  intParsing: (loc: Loc, input: unknown): ValidationIssue => ({
+    type: "int_parsing", loc, msg: "Input should be a valid integer, unable to parse string as an integer", input,
+  }),
+  boolParsing: (loc: Loc, input: unknown): ValidationIssue => ({
+    type: "bool_parsing", loc, msg: "Input should be a valid boolean, unable to interpret input", input,
+  }),
+  ge: (loc: Loc, input: unknown, ge: number): ValidationIssue => ({
+    type: "greater_than_equal", loc, msg: `Input should be greater than or equal to ${ge}`, input, ctx: { ge },
+  }),
+  le: (loc: Loc, input: unknown, le: number): ValidationIssue => ({
+    type: "less_than_equal", loc, msg: `Input should be less than or equal to ${le}`, input, ctx: { le },
+  }),
+  expectedUpload: (loc: Loc, input: unknown): ValidationIssue => ({
+    type: "value_error", loc, msg: "Value error, Expected UploadFile, received: <class 'str'>", input, ctx: { error: {} },
+  }),
+};
+
+// ---------------------------------------------------------------------------------------------
+// Query parameters
+
+/** One query parameter: its type, constraints, default and help text (also used for OpenAPI). */
+export type QueryParam =
+  | { kind: "string"; description: string }
+  | { kind: "float"; description: string }
+  | { kind: "int"; description: string; default?: number; ge?: number; le?: number }
+  | { kind: "bool"; description: string; default?: boolean }
+  /** Repeatable (`?include=a&include=b`); comma lists are not split (FastAPI List[str]). */
+  | { kind: "list"; description: string };
+
+export type QuerySpec = Record<string, QueryParam>;
+
+type ValueOf<P extends QueryParam> =
+  P extends { kind: "list" } ? string[]
+  : P extends { kind: "string" } ? string | undefined
+  : P extends { kind: "int"; default: number } ? number
+  : P extends { kind: "bool"; default: boolean } ? boolean
+  : P extends { kind: "bool" } ? boolean | undefined
+  : number | undefined;
+
+export type QueryValues<S extends QuerySpec> = { [K in keyof S]: ValueOf<S[K]> };
+
+const TRUE_WORDS = ["1", "true", "yes", "on", "t", "y"];
+const FALSE_WORDS = ["0", "false", "no", "off", "f", "n"];
+
+/** Parse a query string against `spec`; every problem is collected, then thrown as one 422. */
+export function parseQuery<S extends QuerySpec>(params: URLSearchParams, spec: S): QueryValues<S> {
+  const issues: ValidationIssue[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [name, p] of Object.entries(spec)) {
+    const all = params.getAll(name);
+    if (p.kind === "list") { out[name] = all; continue; }
+    const raw = all.length ? all[all.length - 1]! : undefined;   // FastAPI: the last value wins for scalars
+    const loc: Loc = ["query", name];
+    if (raw === undefined) { out[name] = "default" in p ? p.default : undefined; continue; }
+    switch (p.kind) {
+      case "string": out[name] = raw; break;
+      case "float": {
+        const n = raw.trim() === "" ? NaN : Number(raw.trim());
+        if (Number.isFinite(n)) out[name] = n; else issues.push(issue.floatParsing(loc, raw));
+        break;
+      }
+      case "int": {
+        if (!/^\s*[-+]?\d+\s*$/.test(raw)) { issues.push(issue.intParsing(loc, raw)); break; }
+        const n = Number(raw.trim());
+        if (p.ge !== undefined && n < p.ge) issues.push(issue.ge(loc, raw, p.ge));
+        else if (p.le !== undefined && n > p.le) issues.push(issue.le(loc, raw, p.le));
+        else out[name] = n;
+        break;
+      }
+      case "bool": {
+        const v = raw.trim().toLowerCase();
+        if (TRUE_WORDS.includes(v)) out[name] = true;
+        else if (FALSE_WORDS.includes(v)) out[name] = false;
+        else issues.push(issue.boolParsing(loc, raw));
+        break;
+      }
+    }
+  }
+  if (issues.length) throw new RequestValidationError(issues);
+  return out as QueryValues<S>;
+}
+
+/** OpenAPI 3 `parameters` entries for a query spec. */
+export function queryParameters(spec: QuerySpec): Record<string, unknown>[] {
+  return Object.entries(spec).map(([name, p]) => {
+    let schema: Record<string, unknown>;
+    switch (p.kind) {
+      case "string": schema = { type: "string" }; break;
+      case "float": schema = { type: "number" }; break;
+      case "int": schema = { type: "integer", ...(p.default !== undefined ? { default: p.default } : {}), ...(p.ge !== undefined ? { minimum: p.ge } : {}), ...(p.le !== undefined ? { maximum: p.le } : {}) }; break;
+      case "bool": schema = { type: "boolean", ...(p.default !== undefined ? { default: p.default } : {}) }; break;
+      case "list": schema = { type: "array", items: { type: "string" } }; break;
+    }
+    return { name, in: "query", required: false, description: p.description, schema, ...(p.kind === "list" ? { style: "form", explode: true } : {}) };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON bodies
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Parse a JSON request body that FastAPI declares as a model: an absent body is
+ * `missing at ["body"]`, bad JSON is `json_invalid`, a non-object is `model_attributes_type`.
+ * With `optional`, an absent/empty body yields `{}` (our additive optional bodies, e.g. cancel).
+ */
+export async function readJsonObject(request: Request, opts: { optional?: boolean } = {}): Promise<Record<string, unknown>> {
+  const text = await request.text();
+  if (text.trim() === "") {
+    if (opts.optional) return {};
+    throw new RequestValidationError([issue.missing(["body"], null)]);
+  }
+  let value: unknown;
+  try { value = JSON.parse(text); } catch (err) {
+    throw new RequestValidationError([issue.jsonInvalid((err as Error).message)]);
+  }
+  if (!isPlainObject(value)) throw new RequestValidationError([issue.modelType(["body"], value)]);
+  return value;
+}
+
+/** Field checks used by body validators; each pushes pydantic issues and returns the value or undefined. */
+export class FieldChecker {
+  readonly issues: ValidationIssue[] = [];
+  constructor(private readonly body: Record<string, unknown>, private readonly where: "body" = "body") {}
+
+  requiredString(name: string, opts: { minLength?: number } = {}): string | undefined {
+    if (!(name in this.body)) { this.issues.push(issue.missing([this.where, name], this.body)); return undefined; }
+    return this.#string(name, this.body[name], opts);
+  }
+
+  optionalString(name: string, opts: { pattern?: RegExp; patternText?: string; nullable?: boolean; maxLength?: number } = {}): string | null | undefined {
+    const v = this.body[name];
+    if (v === undefined || (v === null && opts.nullable !== false)) return v as null | undefined;
+    const s = this.#string(name, v, { maxLength: opts.maxLength });
+    if (s !== undefined && opts.pattern && !opts.pattern.test(s)) {
+      this.issues.push(issue.pattern([this.where, name], s, opts.patternText ?? opts.pattern.source));
+      return undefined;
+    }
+    return s;
+  }
+
+  dict(name: string, fallback: Record<string, unknown>): Record<string, unknown> | undefined {
+    const v = this.body[name];
+    if (v === undefined) return fallback;
+    if (!isPlainObject(v)) { this.issues.push(issue.dictType([this.where, name], v)); return undefined; }
+    return v;
+  }
+
+  stringList(name: string, fallback: string[]): string[] | undefined {
+    const v = this.body[name];
+    if (v === undefined) return fallback;
+    if (!Array.isArray(v)) { this.issues.push(issue.listType([this.where, name], v)); return undefined; }
+    let okAll = true;
+    v.forEach((item, i) => { if (typeof item !== "string") { okAll = false; this.issues.push(issue.stringType([this.where, name, i], item)); } });
+    return okAll ? (v as string[]) : undefined;
+  }
+
+  /** Throw the collected issues as one 422. */
+  done(): void {
+    if (this.issues.length) throw new RequestValidationError(this.issues);
+  }
+
+  #string(name: string, v: unknown, opts: { minLength?: number; maxLength?: number }): string | undefined {
+    if (typeof v !== "string") { this.issues.push(issue.stringType([this.where, name], v)); return undefined; }
+    if (opts.minLength !== undefined && v.length < opts.minLength) { this.issues.push(issue.tooShort([this.where, name], v, opts.minLength)); return undefined; }
+    if (opts.maxLength !== undefined && v.length > opts.maxLength) { this.issues.push(issue.tooLong([this.where, name], v, opts.maxLength)); return undefined; }
+    return v;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// multipart/form-data
+
+/** The form of a request, or an empty one when the body is not a form (every field is then "missing"). */
+export async function readForm(request: Request): Promise<FormData> {
+  try { return await request.formData(); } catch { return new FormData(); }
+}
+
+/** A required uploaded file (FastAPI `UploadFile = File(...)`); an empty text value counts as missing. */
+export function formFile(form: FormData, name: string, issues: ValidationIssue[]): File | undefined {
+  const v = form.get(name);
+  if (v === null || v === "") { issues.push(issue.missing(["body", name], null)); return undefined; }
+  if (typeof v === "string") { issues.push(issue.expectedUpload(["body", name], v)); return undefined; }
+  return v;
+}
+
+/** A text form field; FastAPI treats an empty value as absent. Files sent as text fields are read as absent too. */
+export function formText(form: FormData, name: string, issues: ValidationIssue[], opts: { required: boolean }): string | undefined {
+  const v = form.get(name);
+  const text = typeof v === "string" && v !== "" ? v : undefined;
+  if (text === undefined && opts.required) issues.push(issue.missing(["body", name], null));
+  return text;
+}

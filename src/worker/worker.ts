@@ -1,0 +1,232 @@
+/**
+ * The worker: one pull loop per tag feeding a shared slot limit (fair OR routing, decisions.md
+ * §3.13), a warm runner pool, one KV watch for cancels, the registry heartbeat, and an explicit
+ * life cycle with a drain deadline and a force step (architecture.md §4 rules 9–10).
+ */
+import { inProgressIntervalMs } from "../domain/disposition.ts";
+import type { RunSnapshot } from "../domain/run.ts";
+import type { Settings } from "../config/index.ts";
+import { PyocoJetStream, type Delivery, type WatchHandle } from "../jetstream/index.ts";
+import { sleep } from "../lib/async.ts";
+import { systemClock, type Clock } from "../lib/clock.ts";
+import type { Logger } from "../lib/log.ts";
+import { RunnerPool, type ReadyMessage } from "../runner/index.ts";
+import type { ActiveRun } from "./active-run.ts";
+import { executeDelivery, type ExecuteDeps } from "./execute.ts";
+import { WorkerRegistry } from "./registry.ts";
+import { SlotGate } from "./slots.ts";
+
+/** Life cycle; every transition is logged. */
+export type WorkerLifecycle = "INITIALIZED" | "STARTING" | "RUNNING" | "DRAINING" | "STOPPING" | "STOPPED" | "FAILED";
+
+export interface WorkerOptions {
+  settings: Settings;
+  /** Registry key and DLQ `worker_id`. */
+  workerId: string;
+  /** Tags pulled with OR semantics (validated by the caller). */
+  tags: string[];
+  /** Absolute Python interpreter. */
+  python: string;
+  /** `module:attr` or `path/to/file.py:attr`; none = YAML jobs only. */
+  resolver?: string;
+  /** Runs at once. @default 1 */
+  concurrency: number;
+  /** Runs per runner process before it is recycled; 1 = a fresh process per run. */
+  maxRunsPerProcess: number;
+  /** Scratch folder of the runners. */
+  workDir: string;
+  /** How long a graceful stop lets running runs finish before killing them. */
+  drainTimeoutSec: number;
+  /** Extra environment for runners (merged over the worker's). */
+  runnerEnv?: Record<string, string>;
+  log: Logger;
+  clock?: Clock;
+  /** Raw stderr of the runners (task prints); never parsed. */
+  onRunnerStderr?: (pid: number, chunk: Uint8Array) => void;
+}
+
+/** Pull expiry per request; NATS.js refuses < 1 s. Also bounds how long a stopping loop waits. */
+const PULL_EXPIRES_MS = 1_000;
+
+export class Worker {
+  #state: WorkerLifecycle = "INITIALIZED";
+  #js: PyocoJetStream | null = null;
+  #pool: RunnerPool;
+  #registry: WorkerRegistry | null = null;
+  #watch: WatchHandle | null = null;
+  #gate: SlotGate;
+  #active = new Map<string, ActiveRun>();
+  #inflight = new Set<Promise<void>>();
+  #loops: Promise<void>[] = [];
+  #pullStop = new AbortController();
+  #ackIntervalMs = 5_000;
+  #closing: Promise<"graceful_shutdown" | "forced_shutdown"> | null = null;
+  #clock: Clock;
+  #ready: ReadyMessage | null = null;
+
+  constructor(private readonly opts: WorkerOptions) {
+    this.#clock = opts.clock ?? systemClock;
+    this.#gate = new SlotGate(opts.concurrency);
+    this.#pool = new RunnerPool({
+      python: opts.python, resolver: opts.resolver, maxRunsPerProcess: opts.maxRunsPerProcess,
+      concurrency: opts.concurrency, env: opts.runnerEnv, workDir: opts.workDir, onStderr: opts.onRunnerStderr,
+    }, opts.log.child("runner"));
+  }
+
+  get state(): WorkerLifecycle { return this.#state; }
+  /** What the runner reported at start (pyoco impl and version, python). */
+  get runnerInfo(): ReadyMessage | null { return this.#ready; }
+  get instanceId(): string | null { return this.#registry?.instanceId ?? null; }
+
+  #to(next: WorkerLifecycle) {
+    this.opts.log.info("worker state changed", { from: this.#state, to: next, worker_id: this.opts.workerId });
+    this.#state = next;
+  }
+
+  /**
+   * Start the runner pool (fails fast on a broken Python/Pyoco/resolver: RunnerStartupError),
+   * connect, bind or create the durables, write the registry, watch cancels, start pulling.
+   */
+  async start(): Promise<void> {
+    const { settings, log, workerId, tags } = this.opts;
+    this.#to("STARTING");
+    try {
+      this.#ready = await this.#pool.start();
+      log.info("runner ready", { pyoco: this.#ready.pyoco, python: this.#ready.python, python_path: this.opts.python, startup_ms: this.#ready.startup_ms });
+      const js = (this.#js = await PyocoJetStream.connect(settings, { name: `pyoco-worker:${workerId}`, log }));
+      await js.ensureResources();
+      let ackWaitSec = settings.consumerAckWaitSec;
+      for (const tag of tags) {
+        const { created } = await js.queue.ensureConsumer(tag, {
+          ackWaitSec: settings.consumerAckWaitSec, maxDeliver: settings.consumerMaxDeliver, maxAckPending: settings.consumerMaxAckPending,
+        });
+        // decisions.md §3.12: an existing durable is bound as is, so keep ITS AckWait safe too.
+        const actual = (await js.consumer(tag))?.ack_wait;
+        if (typeof actual === "number" && actual > 0) ackWaitSec = Math.min(ackWaitSec, actual / 1e9);
+        log.info("consumer bound", { tag, created, worker_id: workerId });
+      }
+      this.#ackIntervalMs = inProgressIntervalMs(settings.ackProgressIntervalSec, ackWaitSec);
+      this.#watch = js.runs.watchUpdates((e) => {
+        const run = this.#active.get(e.key);
+        if (run && e.value) run.observe(e.value as RunSnapshot, e.revision);
+      });
+      await this.#watch.ready;
+      this.#registry = new WorkerRegistry(js.workers, {
+        workerId, tags, python: this.opts.python, concurrency: this.opts.concurrency,
+        pyoco: { impl: this.#ready.pyoco.impl, version: this.#ready.pyoco.version },
+      }, this.#clock, log);
+      await this.#registry.start();
+      this.#registry.startHeartbeat(settings.workerHeartbeatIntervalSec * 1000);
+    } catch (err) {
+      this.#to("FAILED");
+      await this.#teardown();
+      throw err;
+    }
+    this.#loops = this.opts.tags.map((tag) => this.#pullLoop(tag));
+    this.#to("RUNNING");
+  }
+
+  /**
+   * Graceful stop: stop pulling, let runs finish within the drain deadline (or until `force`
+   * aborts), then kill what is left and hand those jobs back (nak). Writes STOPPED_GRACEFUL.
+   * Idempotent; returns the stop reason written.
+   */
+  close(opts: { force?: AbortSignal } = {}): Promise<"graceful_shutdown" | "forced_shutdown"> {
+    return (this.#closing ??= this.#close(opts.force));
+  }
+
+  async #close(force?: AbortSignal): Promise<"graceful_shutdown" | "forced_shutdown"> {
+    const log = this.opts.log;
+    this.#to("DRAINING");
+    this.#pullStop.abort();
+    let forced = force?.aborted ?? false;
+    if (this.#inflight.size > 0 && !forced) {
+      log.info("draining running runs", { runs: [...this.#active.keys()], drain_timeout_sec: this.opts.drainTimeoutSec });
+      const drained = new AbortController();
+      const stop = force ? AbortSignal.any([drained.signal, force]) : drained.signal;
+      await Promise.race([Promise.allSettled([...this.#inflight]), sleep(Math.max(0, this.opts.drainTimeoutSec * 1000), stop)]);
+      drained.abort();   // clears the drain timer
+    }
+    if (this.#inflight.size > 0) {
+      forced = true;
+      this.#to("STOPPING");
+      log.warn("killing runs that did not finish; their jobs go back to the queue", { runs: [...this.#active.keys()] });
+      await Promise.all([...this.#active.values()].map((r) => r.interrupt()));
+      await Promise.allSettled([...this.#inflight]);
+    }
+    const reason = forced ? "forced_shutdown" : "graceful_shutdown";
+    await this.#registry?.stopped(reason);
+    await this.#teardown();
+    this.#to("STOPPED");
+    return reason;
+  }
+
+  async #teardown() {
+    this.#pullStop.abort();
+    this.#registry?.stopHeartbeat();
+    this.#watch?.stop();
+    await this.#pool.close({ graceMs: 0 }).catch(() => undefined);
+    // Pull loops end within one pull expiry; do not wait longer than that.
+    await Promise.race([Promise.allSettled(this.#loops), sleep(PULL_EXPIRES_MS + 500)]);
+    await this.#js?.close().catch(() => undefined);
+  }
+
+  async #pullLoop(tag: string): Promise<void> {
+    const { log } = this.opts;
+    const stop = this.#pullStop.signal;
+    let failures = 0;
+    while (!stop.aborted) {
+      await this.#gate.whenFree(stop);
+      if (stop.aborted) break;
+      let d: Delivery | null;
+      try {
+        d = await this.#js!.queue.next(tag, PULL_EXPIRES_MS);
+        failures = 0;
+      } catch (err) {
+        failures++;
+        if (failures === 1 || failures % 30 === 0) log.warn("pull failed; retrying", { tag, err, worker_id: this.opts.workerId });
+        await sleep(Math.min(2_000, 100 * 2 ** Math.min(failures, 5)), stop);
+        await this.#rebind(tag);
+        continue;
+      }
+      if (!d) continue;
+      if (stop.aborted) { d.nak(0); break; }
+      if (!(await this.#claimSlot(d, stop))) break;
+      let released = false;
+      const releaseSlot = () => { if (!released) { released = true; this.#gate.release(); } };
+      const p = executeDelivery(d, { ...this.#deps(), releaseSlot })
+        .catch((err) => log.error("bug: delivery execution threw", { err, tag }))
+        .finally(() => { releaseSlot(); this.#inflight.delete(p); });
+      this.#inflight.add(p);
+    }
+  }
+
+  /** Claim a run slot for a fetched job; while waiting, keep the message alive. False = stopping (job nak'ed). */
+  async #claimSlot(d: Delivery, stop: AbortSignal): Promise<boolean> {
+    if (this.#gate.tryClaim()) return true;
+    const keepAlive = setInterval(() => d.working(), this.#ackIntervalMs);
+    try {
+      await this.#gate.claim(stop);
+      return true;
+    } catch {
+      d.nak(0);
+      return false;
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  async #rebind(tag: string) {
+    const s = this.opts.settings;
+    try {
+      await this.#js!.queue.ensureConsumer(tag, { ackWaitSec: s.consumerAckWaitSec, maxDeliver: s.consumerMaxDeliver, maxAckPending: s.consumerMaxAckPending });
+    } catch { /* still down; the loop retries */ }
+  }
+
+  #deps(): Omit<ExecuteDeps, "releaseSlot"> {
+    return {
+      js: this.#js!, pool: this.#pool, registry: this.#registry!, settings: this.opts.settings,
+      workerId: this.opts.workerId, clock: this.#clock, log: this.opts.log, ackIntervalMs: this.#ackIntervalMs, active: this.#active,
+    };
+  }
+}

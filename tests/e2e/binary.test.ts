@@ -1,0 +1,83 @@
+/**
+ * The compiled binary end to end: `dist/pyoco up --with-nats-bootstrap` in an empty directory
+ * (free ports, temp store), `pyoco client submit` and `pyoco client list --output table` against
+ * it, then SIGTERM — the gateway and the nats-server it started must be gone.
+ * The binary is built by CI before the tests (`bun run build`); without it this file is skipped.
+ * PYOCO_BINARY may point at another build.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { waitFor } from "../../src/lib/async.ts";
+
+const BINARY = resolve(process.env.PYOCO_BINARY ?? join(import.meta.dir, "../../dist/pyoco"));
+const present = existsSync(BINARY);
+if (!present) process.stderr.write(`tests/e2e/binary.test.ts: skipped, ${BINARY} is missing (run \`bun run build\` first)\n`);
+
+function freePort(): number {
+  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = l.port;
+  l.stop(true);
+  return port;
+}
+
+function pidAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+let cwd: string;
+let up: ReturnType<typeof Bun.spawn> | null = null;
+let upErr = "";
+const env = { PATH: `${process.env.PATH ?? ""}:/usr/sbin`, HOME: process.env.HOME ?? "/tmp", PYOCO_LOAD_DOTENV: "0" };
+
+beforeAll(() => { cwd = mkdtempSync(join(tmpdir(), "pyoco-e2e-")); });
+afterAll(async () => {
+  if (up && up.exitCode === null) { up.kill("SIGKILL"); await up.exited; }
+  const natsPid = Number(/nats-server \(pid (\d+)\)/.exec(upErr)?.[1]);
+  if (natsPid && pidAlive(natsPid)) process.kill(natsPid, "SIGKILL");
+  rmSync(cwd, { recursive: true, force: true });
+});
+
+async function pyoco(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const p = Bun.spawn([BINARY, ...args], { cwd, env, stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { code, out, err };
+}
+
+describe.skipIf(!present)("compiled binary", () => {
+  test("up --with-nats-bootstrap serves client submit and list, and stops NATS with it", async () => {
+    const [port, natsPort, httpPort] = [freePort(), freePort(), freePort()];
+    const server = `http://127.0.0.1:${port}`;
+    up = Bun.spawn([BINARY, "up", "--with-nats-bootstrap", "--port", String(port), "--nats-client-port", String(natsPort),
+      "--nats-http-port", String(httpPort), "--data-dir", "nats"], { cwd, env, stdout: "ignore", stderr: "pipe" });
+    const decoder = new TextDecoder();
+    void (async () => { for await (const chunk of up!.stderr as ReadableStream<Uint8Array>) upErr += decoder.decode(chunk, { stream: true }); })();
+
+    await waitFor(async () => (await fetch(`${server}/health`).catch(() => null))?.status === 200, { timeoutMs: 20_000, what: `pyoco up to answer /health (stderr: ${upErr})` });
+    expect(existsSync(join(cwd, "nats", "jetstream"))).toBe(true);
+
+    const submit = await pyoco("client", "--server", server, "submit", "--flow-name", "main", "--param", "x=1", "--tag", "e2e");
+    expect(submit.code).toBe(0);
+    const runId = JSON.parse(submit.out).run_id as string;
+    expect(runId).toMatch(/^[0-9a-f-]{36}$/);
+
+    const list = await pyoco("client", "--server", server, "list", "--output", "table");
+    expect(list.code).toBe(0);
+    expect(list.out.split("\n")[0]).toMatch(/^run_id +status +flow_name +tag +updated_at/);
+    expect(list.out).toContain(runId);
+
+    const natsPid = Number(/nats-server \(pid (\d+)\)/.exec(upErr)![1]);
+    expect(pidAlive(natsPid)).toBe(true);
+    up.kill("SIGTERM");
+    expect(await up.exited).toBe(0);
+    await waitFor(() => !pidAlive(natsPid), { timeoutMs: 10_000, what: "nats-server to be gone" });
+    expect(upErr).toContain("pyoco: stopped");
+  });
+
+  test("client errors keep their exit code and block in the binary", async () => {
+    const r = await pyoco("client", "--server", `http://127.0.0.1:${freePort()}`, "get", "some-run");
+    expect(r.code).toBe(1);
+    expect(r.err).toStartWith("ERR-PYOCO-HTTP: connection error\n");
+  });
+});
