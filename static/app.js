@@ -599,13 +599,18 @@ function runsQuery(updatedAfter, cursor) {
   return `/runs?${p}`;
 }
 
-function mergeRun(item) {
+/**
+ * Merge one run into the local index (newest updated_at wins). Only list responses advance
+ * maxUpdatedAt (the delta cursor): a newer snapshot seen through the watch must not make the
+ * next delta poll skip other runs that changed in between.
+ */
+function mergeRun(item, fromList = true) {
   if (!item || !item.run_id) return false;
   const prev = runs.map.get(item.run_id);
   const u = num(item.updated_at);
   if (prev && num(prev.updated_at) > u) return false;
   runs.map.set(item.run_id, prev ? { ...prev, ...item } : item);
-  if (u > runs.maxUpdatedAt) runs.maxUpdatedAt = u;
+  if (fromList && u > runs.maxUpdatedAt) runs.maxUpdatedAt = u;
   return true;
 }
 
@@ -841,7 +846,7 @@ function applySnapshot(snap, { force = false } = {}) {
   if (cur && !force && num(snap.updated_at) < num(cur.updated_at)) return false;
   detail.snap = cur ? { ...cur, ...snap } : { ...snap };
   // keep the list in step with what the detail shows
-  if (mergeRun(detail.snap)) renderRuns();
+  if (mergeRun(detail.snap, false)) renderRuns();
   renderDetail();
   return true;
 }
