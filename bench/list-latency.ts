@@ -104,7 +104,9 @@ try {
       console.log(`[${size} runs] list cursor pages (40 deep): p50 ${percentile(pages, 50).toFixed(2)} ms, p95 ${percentile(pages, 95).toFixed(2)} ms`);
       all.sort((a, b) => a - b);
       console.log(`[${size} runs] list all queries: p50 ${percentile(all, 50).toFixed(2)} ms, p95 ${percentile(all, 95).toFixed(2)} ms (target p95 <= 20 ms at 100,000)`);
-      console.log(`[${size} runs] gateway RSS after the queries: ${gw.rssMb().toFixed(0)} MB`);
+      console.log(`[${size} runs] gateway RSS right after the queries: ${gw.rssMb().toFixed(0)} MB`);
+      await Bun.sleep(5000);   // let the engine collect and return the queries' garbage
+      console.log(`[${size} runs] gateway RSS 5 s after the queries: ${gw.rssMb().toFixed(0)} MB`);
     } finally { await gw.stop(); }
   }
 } finally {

@@ -4,6 +4,7 @@
  * process, warms up, then C concurrent clients submit N runs in total. Prints runs/s and latency.
  *
  *   bun bench/submit-throughput.ts [--runs 20000] [--clients 64]
+ * The gateway logs at WARNING; BENCH_LOG_LEVEL=INFO includes its one log line per submit.
  */
 import { parseArgs } from "node:util";
 import { startNatsServer } from "../tests/helpers/nats-server.ts";
@@ -14,7 +15,7 @@ const total = Number(values.runs);
 const clients = Number(values.clients);
 
 const nats = await startNatsServer();
-const gw = await startGatewayProc(nats.url);
+const gw = await startGatewayProc(nats.url, process.env.BENCH_LOG_LEVEL ? { PYOCO_LOG_LEVEL: process.env.BENCH_LOG_LEVEL } : {});
 try {
   const body = JSON.stringify({ flow_name: "bench", params: { x: 1, name: "alice" }, tag: "bench" });
   const submit = async (): Promise<number> => {

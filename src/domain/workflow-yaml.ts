@@ -3,7 +3,7 @@
  * as the original's `parse_workflow_yaml_bytes(require_flow=True)`. Parsed with YAML 1.1 rules to
  * match PyYAML. Used by the gateway (422 on violation) and by the worker (spec sent to the runner).
  */
-import { parse as parseYaml } from "yaml";
+import { parsePyYaml } from "./pyyaml.ts";
 
 /** Workflow spec sent to the runner for YAML jobs: the validated YAML as JSON (pyoco-runner.md §5.3). */
 export interface WorkflowSpec {
@@ -18,21 +18,6 @@ export type WorkflowYamlResult =
   | { ok: false; reason: string };
 
 const TOP_KEYS = ["version", "flow", "tasks", "runtime"];
-
-/**
- * PyYAML's YAML 1.1 booleans are only yes/no/true/false/on/off (in three casings); the `yaml`
- * package also treats y/Y/n/N as booleans, which would turn a `y:` default into the key "true".
- */
-const PY_BOOL = /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/;
-type YamlTag = { tag: string; test?: RegExp; resolve: (s: string) => unknown };
-function pyyamlTags(tags: unknown[]): unknown[] {
-  const out = tags.filter((t) => (t as YamlTag).tag !== "tag:yaml.org,2002:bool");
-  out.push({
-    tag: "tag:yaml.org,2002:bool", default: true, test: PY_BOOL,
-    resolve: (s: string) => /^(?:yes|true|on)$/i.test(s),
-  });
-  return out;
-}
 
 function isMapping(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
@@ -57,7 +42,7 @@ export function parseWorkflowYaml(bytes: Uint8Array): WorkflowYamlResult {
   let text: string;
   try { text = new TextDecoder("utf-8", { fatal: true }).decode(bytes); } catch { return fail("invalid_utf8"); }
   let root: unknown;
-  try { root = parseYaml(text, { version: "1.1", uniqueKeys: false, customTags: pyyamlTags as never }); } catch { return fail("invalid_yaml"); }
+  try { root = parsePyYaml(text); } catch { return fail("invalid_yaml"); }
   if (!isMapping(root)) return fail("invalid_yaml_root");
   if ("flows" in root) return fail("unsupported_key_flows");
   if ("discovery" in root) return fail("unsupported_key_discovery");

@@ -57,7 +57,8 @@ const HELP: CommandHelp = {
 
 function helpText(): string {
   const names = Object.keys(SUBCOMMANDS);
-  const rows = names.map((n) => `  ${n.padEnd(12)} ${SUMMARIES[n] ?? ""}`);
+  const width = Math.max(...names.map((n) => n.length));
+  const rows = names.map((n) => `  ${n.padEnd(width)}  ${SUMMARIES[n] ?? ""}`);
   return renderHelp({ ...HELP, notes: ["subcommands:", ...rows, "", "Run `pyoco client <subcommand> --help` for its options."] }, GLOBAL_FLAGS);
 }
 

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
+import { parsePyYaml } from "../../domain/pyyaml.ts";
 import { ARG_ERROR_HEADER, CliFailure } from "../errors.ts";
 
 export interface ParamsInput {
@@ -16,17 +16,6 @@ export interface ParamsInput {
   cwd: string;
   /** Program name in hints, e.g. "pyoco client". */
   program: string;
-}
-
-/**
- * PyYAML's safe_load booleans: YAML 1.1 without the single letters (y/Y/n/N stay strings, as
- * Python reads them; the `yaml` package's 1.1 schema would turn a key `y:` into `true`).
- */
-const TRUE_WORDS = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
-const FALSE_WORDS = /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/;
-type YamlTag = { tag: string; test?: RegExp };
-function pyYamlTags<T extends YamlTag>(tags: T[]): T[] {
-  return tags.map((t) => (t.tag === "tag:yaml.org,2002:bool" && t.test ? { ...t, test: String(t.test).includes("rue") ? TRUE_WORDS : FALSE_WORDS } : t));
 }
 
 function isMapping(v: unknown): v is Record<string, unknown> {
@@ -48,7 +37,7 @@ export function readParamsFile(path: string, cwd: string): Record<string, unknow
   }
   let data: unknown;
   try { data = JSON.parse(text); } catch (jsonErr) {
-    try { data = parseYaml(text, { version: "1.1", customTags: pyYamlTags as never }); } catch (yamlErr) {
+    try { data = parsePyYaml(text); } catch (yamlErr) {
       throw inputError(`--params-file must be JSON/YAML object (${path})`, 'file example: {"x":1} or x: 1',
         `json=${errorText(jsonErr)}; yaml=${errorText(yamlErr).split("\n")[0]}`);
     }
