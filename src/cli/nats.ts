@@ -4,6 +4,7 @@
  */
 import { effectiveEnv, loadSettings, type Settings } from "../config/index.ts";
 import { PyocoJetStream, WORK_STREAM } from "../jetstream/index.ts";
+import { whenAborted } from "../lib/async.ts";
 import { silentLogger } from "../lib/log.ts";
 import { numberFlag, parseFlags, renderHelp, type CommandHelp } from "./args.ts";
 import type { Command } from "./command.ts";
@@ -90,7 +91,7 @@ async function up(argv: string[], io: CliIo): Promise<number> {
     host: p.flags.host, port, httpPort, dataDir: p.flags["data-dir"], binary: p.flags["nats-server-path"], cwd: io.cwd, env: io.env,
   });
   io.stderr(`nats-server listening on ${server.url} (monitor http://${p.flags.host}:${httpPort}, store ${p.flags["data-dir"]}); Ctrl-C stops it\n`);
-  await Promise.race([server.exited, new Promise((r) => io.signal.addEventListener("abort", r, { once: true }))]);
+  await Promise.race([server.exited, whenAborted(io.signal)]);
   await server.stop();
   return 0;
 }

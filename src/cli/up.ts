@@ -8,6 +8,7 @@
 import { effectiveEnv, loadSettings } from "../config/index.ts";
 import { NatsUnavailableError, PyocoError } from "../domain/errors.ts";
 import { startGateway, type RunningGateway } from "../gateway/index.ts";
+import { whenAborted } from "../lib/async.ts";
 import { createLogger } from "../lib/log.ts";
 import { spawnSupervised, type SupervisedProcess } from "../lib/proc.ts";
 import { NatsServerError, startLocalNatsServer, type LocalNatsServer } from "../nats-ops/index.ts";
@@ -50,13 +51,6 @@ const WORKER_STOP_GRACE_MS = 40_000;
 
 function port(value: string, name: string, min: number): number {
   return numberFlag(value, name, HELP, FLAGS, { integer: true, min, max: 65535 })!;
-}
-
-function until(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    signal.addEventListener("abort", () => resolve(), { once: true });
-  });
 }
 
 function forward(write: (t: string) => void): (chunk: Uint8Array) => void {
@@ -170,7 +164,7 @@ const command: Command = {
     });
 
     const natsDied = nats ? nats.exited.then(() => true) : new Promise<boolean>(() => {});
-    const died = await Promise.race([until(io.signal).then(() => false), natsDied]);
+    const died = await Promise.race([whenAborted(io.signal).then(() => false), natsDied]);
     stopping = true;
     if (died) io.stderr(`pyoco: the local nats-server exited unexpectedly; stopping\n${nats!.logTail().trim().split("\n").slice(-5).join("\n")}\n`);
     io.stderr("pyoco: stopping (worker, gateway, NATS)\n");

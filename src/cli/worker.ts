@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { effectiveEnv, loadSettings, type SettingOverrides } from "../config/index.ts";
 import { isValidKvKey, TAG_PATTERN } from "../domain/job.ts";
 import { NatsUnavailableError } from "../domain/errors.ts";
+import { whenAborted } from "../lib/async.ts";
 import { createLogger } from "../lib/log.ts";
 import { resolvePython, RunnerStartupError, PythonNotFoundError } from "../runner/index.ts";
 import { Worker } from "../worker/index.ts";
@@ -104,10 +105,7 @@ const command: Command = {
         throw startupFailure(err, { python, resolver, natsUrl: settings.natsUrl });
       }
       log.info("worker started", { worker_id: workerId, tags, instance_id: worker.instanceId, concurrency, max_runs_per_process: maxRuns, pyoco: worker.runnerInfo?.pyoco });
-      await new Promise<void>((resolve) => {
-        if (io.signal.aborted) return resolve();
-        io.signal.addEventListener("abort", () => resolve(), { once: true });
-      });
+      await whenAborted(io.signal);
       log.info("shutdown requested", { signal: io.signalName(), worker_id: workerId });
       const reason = await worker.close({ force: io.force });
       log.info("worker stopped", { worker_id: workerId, stop_reason: reason });

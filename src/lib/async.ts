@@ -44,3 +44,9 @@ export async function waitFor<T>(
     await sleep(intervalMs);
   }
 }
+
+/** Resolves when `signal` aborts — at once if it already has (a listener added late never fires). */
+export function whenAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+}

@@ -3,6 +3,7 @@
  * the FastAPI-shaped validation errors, the YAML policy errors, and the atomic clean-up when the
  * publish fails (no orphan run).
  */
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { PyocoJetStream } from "../../../src/jetstream/index.ts";
 import { startTestGateway, type TestGateway } from "../../helpers/gateway.ts";
@@ -32,18 +33,7 @@ function yamlForm(workflow: string | Uint8Array | null, fields: Record<string, s
   return form;
 }
 
-const FLOW_YAML = `version: 1
-flow:
-  graph: |
-    add_one >> to_text
-  defaults:
-    x: 1
-tasks:
-  add_one:
-    callable: demo_tasks:add_one
-  to_text:
-    callable: demo_tasks:to_text
-`;
+const FLOW_YAML = readFileSync(new URL("../../fixtures/flows/add-one-to-text.yaml", import.meta.url), "utf8");
 
 describe("POST /runs", () => {
   test("stores the PENDING snapshot, publishes the job on the tag's subject and answers with the run id", async () => {

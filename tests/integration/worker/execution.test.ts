@@ -3,6 +3,7 @@
  * (`bun src/main.ts worker`), real Python with the Pyoco test double. Covers resolver and YAML
  * flows, task failure, unknown flow, invalid jobs, noisy tasks and a crashing runner.
  */
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { PyocoJetStream } from "../../../src/jetstream/index.ts";
 import { silentLogger } from "../../../src/lib/log.ts";
@@ -29,18 +30,7 @@ afterAll(async () => {
   await nats?.stop();
 });
 
-const YAML = `
-version: 1
-flow:
-  graph: add_one >> to_text
-  defaults:
-    x: 1
-tasks:
-  add_one:
-    callable: demo_tasks:add_one
-  to_text:
-    callable: demo_tasks:to_text
-`;
+const YAML = readFileSync(new URL("../../fixtures/flows/add-one-to-text.yaml", import.meta.url), "utf8");
 
 describe("worker executes runs", () => {
   test("a resolver flow completes with every task SUCCEEDED and outputs in task_records", async () => {
