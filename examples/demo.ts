@@ -118,7 +118,7 @@ try {
   if (!yamlRun.run_id) throw new Error(`POST /runs/yaml failed: ${JSON.stringify(yamlRun)}`);
   printRun(`\nYAML flow examples/flow.yaml (defaults count=10), run ${yamlRun.run_id}`, await follow(yamlRun.run_id));
 
-  say(`\ndashboard: ${baseUrl}/   (runs, workers, DLQ)`);
+  say(`\ndashboard: ${baseUrl}/   (runs, workers, queues)`);
   say(`try:       dist/pyoco client --server ${baseUrl} list --output table`);
   if (!realPyoco) say(`(running on the Pyoco test double — pip install pyoco for the real engine)`);
   if (exitAtOnce) await stopAll();
