@@ -6,7 +6,7 @@
  * PYOCO_BINARY may point at another build.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { waitFor } from "../../src/lib/async.ts";
@@ -46,6 +46,22 @@ async function pyoco(...args: string[]): Promise<{ code: number; out: string; er
 }
 
 describe.skipIf(!present)("compiled binary", () => {
+  test("copied alone into an empty directory it answers --help and version, ignoring a local bunfig.toml and .env", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pyoco-alone-"));
+    try {
+      copyFileSync(BINARY, join(dir, "pyoco"));
+      // If the binary auto-loaded these, the preload of a missing file would make it fail.
+      writeFileSync(join(dir, "bunfig.toml"), 'preload = ["./missing-preload.ts"]\n');
+      writeFileSync(join(dir, ".env"), "NODE_OPTIONS=--definitely-not-an-option\n");
+      for (const args of [["--help"], ["version"], ["client", "--help"]]) {
+        const p = Bun.spawn([join(dir, "pyoco"), ...args], { cwd: dir, env: {}, stdout: "pipe", stderr: "pipe" });
+        const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+        expect({ args, code, err }).toEqual({ args, code: 0, err: "" });
+        expect(out).toContain("pyoco");
+      }
+    } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
+
   test("up --with-nats-bootstrap serves client submit and list, and stops NATS with it", async () => {
     const [port, natsPort, httpPort] = [freePort(), freePort(), freePort()];
     const server = `http://127.0.0.1:${port}`;
