@@ -38,20 +38,30 @@ export function ok(body: unknown): Response {
 export const NOT_FOUND_DETAIL = "Not Found";
 export const METHOD_NOT_ALLOWED_DETAIL = "Method Not Allowed";
 
+/** The status an error thrown by a route is answered with (also used to count requests in metrics). */
+export function statusOf(err: unknown): number {
+  if (err instanceof HttpError || err instanceof AuthError) return err.status;
+  if (err instanceof RequestValidationError) return 422;
+  if (err instanceof NatsUnavailableError) return 503;
+  if (err instanceof RevisionConflictError) return 409;
+  return 500;
+}
+
 /** Translate any error thrown by a route into the response the contract prescribes. */
 export function errorResponse(err: unknown, log: Logger, request?: Request): Response {
-  if (err instanceof HttpError) return jsonResponse(err.status, { detail: err.detail }, err.headers);
-  if (err instanceof RequestValidationError) return jsonResponse(422, { detail: err.issues });
-  if (err instanceof AuthError) return jsonResponse(err.status, { detail: err.message });
+  const status = statusOf(err);
+  if (err instanceof HttpError) return jsonResponse(status, { detail: err.detail }, err.headers);
+  if (err instanceof RequestValidationError) return jsonResponse(status, { detail: err.issues });
+  if (err instanceof AuthError) return jsonResponse(status, { detail: err.message });
   const path = request ? new URL(request.url).pathname : undefined;
   if (err instanceof NatsUnavailableError) {
     log.error("nats unavailable", { err_id: "ERR-PYOCO-0003", msg_id: "MSG-PYOCO-0003", path, reason: err.reason });
-    return jsonResponse(503, { detail: err.message });
+    return jsonResponse(status, { detail: err.message });
   }
   if (err instanceof RevisionConflictError) {
     log.warn("revision conflict persisted", { path, key: err.key });
-    return jsonResponse(409, { detail: `concurrent update of ${err.key}; retry the request` });
+    return jsonResponse(status, { detail: `concurrent update of ${err.key}; retry the request` });
   }
   log.error("unhandled error in request", { path, err: err instanceof Error ? err : new Error(String(err)), code: err instanceof PyocoError ? err.code : undefined });
-  return jsonResponse(500, { detail: "Internal Server Error" });
+  return jsonResponse(status, { detail: "Internal Server Error" });
 }

@@ -11,9 +11,7 @@
  * One registry per process: a gateway process serves one app, as the original does.
  */
 import type { AnyElysia } from "elysia";
-import { NatsUnavailableError, RevisionConflictError } from "../domain/errors.ts";
-import { HttpError } from "./http-errors.ts";
-import { RequestValidationError } from "./validation.ts";
+import { statusOf } from "./http-errors.ts";
 
 /** Upper bounds (seconds) of the submit latency histogram; `+Inf` is implied. */
 export const SUBMIT_BUCKETS_SEC = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] as const;
@@ -116,15 +114,11 @@ export const UNMATCHED_ROUTE = "unmatched";
  * because Elysia's after-response hook does not see the Response built by onError.
  */
 export function statusOfError(code: unknown, error: unknown): number {
+  // Elysia's own failures (no route, unparsable body, schema validation) never reach our mapping.
   if (code === "NOT_FOUND") return 404;
   if (code === "PARSE") return 400;
-  if (error instanceof HttpError) return error.status;
-  const status = (error as { status?: unknown } | null)?.status;
-  if (typeof status === "number" && status >= 400 && status < 600) return status;   // e.g. AuthError
-  if (error instanceof RequestValidationError || code === "VALIDATION") return 422;
-  if (error instanceof NatsUnavailableError) return 503;
-  if (error instanceof RevisionConflictError) return 409;
-  return 500;
+  if (code === "VALIDATION") return 422;
+  return statusOf(error);
 }
 
 interface AfterResponseContext {

@@ -9,22 +9,15 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { freePort } from "../helpers/ports.ts";
+import { isAlive } from "../helpers/processes.ts";
 import { waitFor } from "../../src/lib/async.ts";
 
 const BINARY = resolve(process.env.PYOCO_BINARY ?? join(import.meta.dir, "../../dist/pyoco"));
 const present = existsSync(BINARY);
 if (!present) process.stderr.write(`tests/e2e/binary.test.ts: skipped, ${BINARY} is missing (run \`bun run build\` first)\n`);
 
-function freePort(): number {
-  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = l.port;
-  l.stop(true);
-  return port;
-}
 
-function pidAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-}
 
 let cwd: string;
 let up: ReturnType<typeof Bun.spawn> | null = null;
@@ -35,7 +28,7 @@ beforeAll(() => { cwd = mkdtempSync(join(tmpdir(), "pyoco-e2e-")); });
 afterAll(async () => {
   if (up && up.exitCode === null) { up.kill("SIGKILL"); await up.exited; }
   const natsPid = Number(/nats-server \(pid (\d+)\)/.exec(upErr)?.[1]);
-  if (natsPid && pidAlive(natsPid)) process.kill(natsPid, "SIGKILL");
+  if (natsPid && isAlive(natsPid)) process.kill(natsPid, "SIGKILL");
   rmSync(cwd, { recursive: true, force: true });
 });
 
@@ -84,10 +77,10 @@ describe.skipIf(!present)("compiled binary", () => {
     expect(list.out).toContain(runId);
 
     const natsPid = Number(/nats-server \(pid (\d+)\)/.exec(upErr)![1]);
-    expect(pidAlive(natsPid)).toBe(true);
+    expect(isAlive(natsPid)).toBe(true);
     up.kill("SIGTERM");
     expect(await up.exited).toBe(0);
-    await waitFor(() => !pidAlive(natsPid), { timeoutMs: 10_000, what: "nats-server to be gone" });
+    await waitFor(() => !isAlive(natsPid), { timeoutMs: 10_000, what: "nats-server to be gone" });
     expect(upErr).toContain("pyoco: stopped");
   });
 

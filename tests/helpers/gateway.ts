@@ -7,11 +7,13 @@
  * `overrides` are settings (camelCase, see src/config/settings.ts); `opts.routes` replaces the
  * registered route plugins (default: every plugin in EXTRA_ROUTES).
  */
+import { afterAll, beforeAll } from "bun:test";
 import type { SettingOverrides } from "../../src/config/index.ts";
 import { startGateway, type Authenticator, type GatewayApp, type GatewayDeps, type RoutePlugin } from "../../src/gateway/index.ts";
 import type { PyocoJetStream } from "../../src/jetstream/index.ts";
 import type { Clock } from "../../src/lib/clock.ts";
 import { createLogger, silentLogger, type Logger } from "../../src/lib/log.ts";
+import { startNatsServer, type NatsServer } from "./nats-server.ts";
 import { testSettings } from "./settings.ts";
 
 export interface TestGateway {
@@ -58,5 +60,26 @@ export async function startTestGateway(natsUrl: string, overrides: SettingOverri
   return {
     baseUrl: gw.url, app: gw.app, js: gw.deps.js, deps: gw.deps, stop: gw.stop,
     call: (method, path, init) => callApp(gw.app, method, path, init),
+  };
+}
+
+/**
+ * One real nats-server and one gateway for the whole test file: started in beforeAll, stopped in
+ * afterAll. Read `file.nats` / `file.gw` inside tests (they exist once beforeAll has run).
+ */
+export function gatewayForFile(overrides: SettingOverrides = {}): { readonly nats: NatsServer; readonly gw: TestGateway } {
+  let nats: NatsServer | undefined;
+  let gw: TestGateway | undefined;
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    gw = await startTestGateway(nats.url, overrides);
+  });
+  afterAll(async () => {
+    await gw?.stop();
+    await nats?.stop();
+  });
+  return {
+    get nats() { if (!nats) throw new Error("gatewayForFile: nats-server not started yet"); return nats; },
+    get gw() { if (!gw) throw new Error("gatewayForFile: gateway not started yet"); return gw; },
   };
 }

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { waitFor } from "../../src/lib/async.ts";
+import { portAccepts } from "../../src/nats-ops/index.ts";
 
 export interface NatsServer {
   url: string;
@@ -25,13 +26,6 @@ export function natsServerBinary(): string {
   return process.env.NATS_SERVER_PATH || Bun.which("nats-server") || Bun.which("nats-server", { PATH: "/usr/sbin:/usr/local/sbin:/usr/bin" }) || "nats-server";
 }
 
-async function portAccepts(port: number): Promise<boolean> {
-  try {
-    const sock = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-    sock.end();
-    return true;
-  } catch { return false; }
-}
 
 export async function startNatsServer(): Promise<NatsServer> {
   const dir = mkdtempSync(join(tmpdir(), "pyoco-nats-"));
@@ -58,7 +52,7 @@ export async function startNatsServer(): Promise<NatsServer> {
       return Number(new URL(ports.nats[0]!).port);
     }, { timeoutMs: 10_000, what: "nats-server ports file" });
     port = await Promise.race([found, early]);
-    await waitFor(() => portAccepts(port), { timeoutMs: 5_000, what: "nats-server accepting connections" });
+    await waitFor(() => portAccepts("127.0.0.1", port), { timeoutMs: 5_000, what: "nats-server accepting connections" });
   };
 
   const killProc = async () => {

@@ -19,3 +19,9 @@ export function liveChildren(parentPid = process.pid): { pid: number; cmd: strin
   }
   return out;
 }
+
+/** True while a process with this pid exists and is not a zombie (a zombie still answers signal 0). */
+export function isAlive(pid: number): boolean {
+  try { process.kill(pid, 0); } catch { return false; }
+  try { return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8")); } catch { return false; }
+}

@@ -3,33 +3,26 @@
  * requester, reason), idempotent repeats, terminal and pending-approval runs, 404s, body rules,
  * compare-and-set against concurrent writers, and tenant scoping with an authenticator.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { RunSnapshot } from "../../../src/domain/run.ts";
 import { HttpError } from "../../../src/gateway/index.ts";
-import { startTestGateway, type TestGateway } from "../../helpers/gateway.ts";
-import { startNatsServer, type NatsServer } from "../../helpers/nats-server.ts";
+import { gatewayForFile, startTestGateway } from "../../helpers/gateway.ts";
 
-let nats: NatsServer;
-let gw: TestGateway;
-beforeAll(async () => {
-  nats = await startNatsServer();
-  gw = await startTestGateway(nats.url);
-});
-afterAll(async () => { await gw.stop(); await nats.stop(); });
+const file = gatewayForFile();
 
 async function submitted(): Promise<string> {
-  return (await gw.call("POST", "/runs", { json: { flow_name: "main", tag: "cancel" } })).json.run_id;
+  return (await file.gw.call("POST", "/runs", { json: { flow_name: "main", tag: "cancel" } })).json.run_id;
 }
 
 async function stored(id: string): Promise<RunSnapshot> {
-  return (await gw.js.runs.get(id))!.value;
+  return (await file.gw.js.runs.get(id))!.value;
 }
 
 describe("POST /runs/{run_id}/cancel", () => {
   test("a pending run becomes CANCELLING with the time and the requester recorded", async () => {
     const id = await submitted();
     const before = Date.now() / 1000;
-    const r = await gw.call("POST", `/runs/${id}/cancel`);
+    const r = await file.gw.call("POST", `/runs/${id}/cancel`);
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ run_id: id, status: "CANCELLING", cancel_requested_by: "api" });
     expect(r.json.cancel_requested_at).toBeGreaterThanOrEqual(before);
@@ -39,8 +32,8 @@ describe("POST /runs/{run_id}/cancel", () => {
 
   test("a repeated cancel keeps the original request time and refreshes updated_at", async () => {
     const id = await submitted();
-    const first = (await gw.call("POST", `/runs/${id}/cancel`)).json;
-    const second = (await gw.call("POST", `/runs/${id}/cancel`)).json;
+    const first = (await file.gw.call("POST", `/runs/${id}/cancel`)).json;
+    const second = (await file.gw.call("POST", `/runs/${id}/cancel`)).json;
     expect(second.status).toBe("CANCELLING");
     expect(second.cancel_requested_at).toBe(first.cancel_requested_at);
     expect(second.updated_at).toBeGreaterThanOrEqual(first.updated_at);
@@ -50,17 +43,17 @@ describe("POST /runs/{run_id}/cancel", () => {
     for (const status of ["COMPLETED", "FAILED", "CANCELLED", "completed"]) {
       const id = crypto.randomUUID();
       const snap = { run_id: id, flow_name: "main", status, task_records: { a: {} }, updated_at: 1, end_time: 1 } as RunSnapshot;
-      const revision = await gw.js.runs.put(id, snap);
-      const r = await gw.call("POST", `/runs/${id}/cancel`);
+      const revision = await file.gw.js.runs.put(id, snap);
+      const r = await file.gw.call("POST", `/runs/${id}/cancel`);
       expect([r.status, r.json]).toEqual([200, { run_id: id, flow_name: "main", status, updated_at: 1, end_time: 1 }]);
-      expect((await gw.js.runs.get(id))!.revision).toBe(revision);
+      expect((await file.gw.js.runs.get(id))!.revision).toBe(revision);
     }
   });
 
   test("a run pending approval is cancelled at once", async () => {
     const id = crypto.randomUUID();
-    await gw.js.runs.put(id, { run_id: id, flow_name: "main", status: "PENDING_APPROVAL", end_time: null, updated_at: 1 } as RunSnapshot);
-    const r = (await gw.call("POST", `/runs/${id}/cancel`)).json;
+    await file.gw.js.runs.put(id, { run_id: id, flow_name: "main", status: "PENDING_APPROVAL", end_time: null, updated_at: 1 } as RunSnapshot);
+    const r = (await file.gw.call("POST", `/runs/${id}/cancel`)).json;
     expect(r.status).toBe("CANCELLED");
     expect(r.end_time).toBeGreaterThan(1);
     expect(r.updated_at).toBe(r.end_time);
@@ -68,20 +61,20 @@ describe("POST /runs/{run_id}/cancel", () => {
 
   test("an optional JSON reason is recorded as cancel_reason; empty and {} bodies are fine", async () => {
     const id = await submitted();
-    const r = await gw.call("POST", `/runs/${id}/cancel`, { json: { reason: "wrong input file" } });
+    const r = await file.gw.call("POST", `/runs/${id}/cancel`, { json: { reason: "wrong input file" } });
     expect(r.json.cancel_reason).toBe("wrong input file");
-    const again = await gw.call("POST", `/runs/${id}/cancel`, { json: {} });
+    const again = await file.gw.call("POST", `/runs/${id}/cancel`, { json: {} });
     expect(again.json.cancel_reason).toBe("wrong input file");
     const other = await submitted();
-    expect((await gw.call("POST", `/runs/${other}/cancel`, { body: "", headers: { "content-type": "application/json" } })).status).toBe(200);
-    expect((await gw.call("POST", `/runs/${other}/cancel`, { body: "whatever", headers: { "content-type": "text/plain" } })).status).toBe(200);
+    expect((await file.gw.call("POST", `/runs/${other}/cancel`, { body: "", headers: { "content-type": "application/json" } })).status).toBe(200);
+    expect((await file.gw.call("POST", `/runs/${other}/cancel`, { body: "whatever", headers: { "content-type": "text/plain" } })).status).toBe(200);
   });
 
   test("a malformed JSON body or a non-string reason is a 422 list", async () => {
     const id = await submitted();
-    const bad = await gw.call("POST", `/runs/${id}/cancel`, { body: "{nope", headers: { "content-type": "application/json" } });
+    const bad = await file.gw.call("POST", `/runs/${id}/cancel`, { body: "{nope", headers: { "content-type": "application/json" } });
     expect([bad.status, bad.json.detail[0].type]).toEqual([422, "json_invalid"]);
-    const wrong = await gw.call("POST", `/runs/${id}/cancel`, { json: { reason: 5 } });
+    const wrong = await file.gw.call("POST", `/runs/${id}/cancel`, { json: { reason: 5 } });
     expect(wrong.json.detail).toEqual([{ type: "string_type", loc: ["body", "reason"], msg: "Input should be a valid string", input: 5 }]);
     expect((await stored(id)).status).toBe("PENDING");
   });
@@ -89,16 +82,16 @@ describe("POST /runs/{run_id}/cancel", () => {
   test("unknown runs and invalid ids are 404 run not found, and nothing is created", async () => {
     const unknown = crypto.randomUUID();
     for (const id of [unknown, "a%20b", "x:y"]) {
-      const r = await gw.call("POST", `/runs/${id}/cancel`);
+      const r = await file.gw.call("POST", `/runs/${id}/cancel`);
       expect([r.status, r.json]).toEqual([404, { detail: "run not found" }]);
     }
-    expect(await gw.js.runs.get(unknown)).toBeNull();
+    expect(await file.gw.js.runs.get(unknown)).toBeNull();
   });
 
   test("neither the cancel nor concurrent worker writes are lost (compare-and-set)", async () => {
     const id = await submitted();
-    const progress = Array.from({ length: 15 }, (_, i) => gw.js.runs.mutate(id, (cur) => (cur ? { ...cur, tasks: { ...(cur.tasks ?? {}), [`t${i}`]: "SUCCEEDED" } } : null)));
-    const cancel = gw.call("POST", `/runs/${id}/cancel`, { json: { reason: "race" } });
+    const progress = Array.from({ length: 15 }, (_, i) => file.gw.js.runs.mutate(id, (cur) => (cur ? { ...cur, tasks: { ...(cur.tasks ?? {}), [`t${i}`]: "SUCCEEDED" } } : null)));
+    const cancel = file.gw.call("POST", `/runs/${id}/cancel`, { json: { reason: "race" } });
     await Promise.all([...progress, cancel]);
     const final = await stored(id);
     expect(final.status).toBe("CANCELLING");
@@ -112,7 +105,7 @@ describe("cancel with API keys", () => {
     const keys: Record<string, { tenantId: string; apiKeyId: string }> = {
       k1: { tenantId: "t1", apiKeyId: "key1" }, k2: { tenantId: "t2", apiKeyId: "key2" },
     };
-    const authed = await startTestGateway(nats.url, {}, {
+    const authed = await startTestGateway(file.nats.url, {}, {
       authenticate: async (request) => {
         const key = request.headers.get("x-api-key");
         if (!key) throw new HttpError(401, "api key required");

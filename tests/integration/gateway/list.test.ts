@@ -3,19 +3,12 @@
  * cursor paging (complete and stable while runs change), malformed cursors, the empty bucket,
  * and how fast a KV update shows up in the next list.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import type { RunSnapshot } from "../../../src/domain/run.ts";
 import { waitFor } from "../../../src/lib/async.ts";
-import { startTestGateway, type TestGateway } from "../../helpers/gateway.ts";
-import { startNatsServer, type NatsServer } from "../../helpers/nats-server.ts";
+import { gatewayForFile } from "../../helpers/gateway.ts";
 
-let nats: NatsServer;
-let gw: TestGateway;
-beforeAll(async () => {
-  nats = await startNatsServer();
-  gw = await startTestGateway(nats.url);
-});
-afterAll(async () => { await gw.stop(); await nats.stop(); });
+const file = gatewayForFile();
 
 function snapshot(runId: string, updatedAt: number, extra: Partial<RunSnapshot> = {}): RunSnapshot {
   return {
@@ -27,17 +20,17 @@ function snapshot(runId: string, updatedAt: number, extra: Partial<RunSnapshot> 
 
 /** Write runs and wait until the index has them all. */
 async function seed(runs: RunSnapshot[]): Promise<void> {
-  await Promise.all(runs.map((r) => gw.js.runs.put(r.run_id, r)));
-  await waitFor(() => runs.every((r) => gw.deps.index.revision(r.run_id) > 0), { timeoutMs: 5000, what: "index to see seeded runs" });
+  await Promise.all(runs.map((r) => file.gw.js.runs.put(r.run_id, r)));
+  await waitFor(() => runs.every((r) => file.gw.deps.index.revision(r.run_id) > 0), { timeoutMs: 5000, what: "index to see seeded runs" });
 }
 
 const ids = (items: { run_id: string }[]) => items.map((i) => i.run_id);
 
 describe("GET /runs on an empty bucket", () => {
   test("lists as [] and as an empty page, never 503", async () => {
-    expect((await gw.call("GET", "/runs")).json).toEqual([]);
-    expect((await gw.call("GET", "/runs?updated_after=0")).json).toEqual({ items: [], next_cursor: null });
-    expect((await gw.call("GET", "/runs?cursor=")).json).toEqual({ items: [], next_cursor: null });
+    expect((await file.gw.call("GET", "/runs")).json).toEqual([]);
+    expect((await file.gw.call("GET", "/runs?updated_after=0")).json).toEqual({ items: [], next_cursor: null });
+    expect((await file.gw.call("GET", "/runs?cursor=")).json).toEqual({ items: [], next_cursor: null });
   });
 });
 
@@ -51,7 +44,7 @@ describe("GET /runs", () => {
   beforeAll(async () => { await seed(Object.values(runs)); });
 
   test("without paging parameters answers the legacy array of list views, newest first", async () => {
-    const r = await gw.call("GET", "/runs");
+    const r = await file.gw.call("GET", "/runs");
     expect(ids(r.json).slice(0, 3)).toEqual([runs.c.run_id, runs.b.run_id, runs.a.run_id]);
     const c = r.json.find((x: { run_id: string }) => x.run_id === runs.c.run_id);
     // Only the list-view keys that the snapshot has; never task_records or the sha.
@@ -60,45 +53,45 @@ describe("GET /runs", () => {
   });
 
   test("answers a page when updated_after or cursor is present or the sha filter is set", async () => {
-    expect(Array.isArray((await gw.call("GET", "/runs?limit=5")).json)).toBe(true);
+    expect(Array.isArray((await file.gw.call("GET", "/runs?limit=5")).json)).toBe(true);
     for (const q of ["updated_after=0", "cursor=", "workflow_yaml_sha256=abc"]) {
-      const r = await gw.call("GET", `/runs?${q}`);
+      const r = await file.gw.call("GET", `/runs?${q}`);
       expect(Object.keys(r.json)).toEqual(["items", "next_cursor"]);
     }
-    expect(Array.isArray((await gw.call("GET", "/runs?workflow_yaml_sha256=")).json)).toBe(true);
+    expect(Array.isArray((await file.gw.call("GET", "/runs?workflow_yaml_sha256=")).json)).toBe(true);
   });
 
   test("filters by status, flow, tag, sha and schedule, exactly and case-sensitively", async () => {
-    const q = async (query: string) => ids((await gw.call("GET", `/runs?${query}`)).json);
+    const q = async (query: string) => ids((await file.gw.call("GET", `/runs?${query}`)).json);
     expect(await q("status=RUNNING")).toEqual([runs.b.run_id]);
     expect(await q("status=running")).toEqual([]);
     expect(await q("flow=etl")).toEqual([runs.b.run_id, runs.a.run_id]);
     expect(await q("tag=cpu&flow=etl")).toEqual([runs.a.run_id]);
     expect(await q("schedule_id=s1")).toEqual([runs.c.run_id]);
-    const sha = (await gw.call("GET", "/runs?workflow_yaml_sha256=abc")).json;
+    const sha = (await file.gw.call("GET", "/runs?workflow_yaml_sha256=abc")).json;
     expect(ids(sha.items)).toEqual([runs.c.run_id]);
   });
 
   test("updated_after keeps runs updated strictly later", async () => {
-    const r = (await gw.call("GET", `/runs?updated_after=${base + 2}&tag=cpu`)).json;
+    const r = (await file.gw.call("GET", `/runs?updated_after=${base + 2}&tag=cpu`)).json;
     expect(ids(r.items)).toEqual([runs.c.run_id]);
   });
 
   test("include=full returns whole snapshots; include=records alone changes nothing", async () => {
-    const full = (await gw.call("GET", "/runs?workflow_yaml_sha256=abc&include=full")).json;
+    const full = (await file.gw.call("GET", "/runs?workflow_yaml_sha256=abc&include=full")).json;
     expect(full.items).toEqual([runs.c]);
-    const records = (await gw.call("GET", "/runs?status=FAILED&include=records")).json;
+    const records = (await file.gw.call("GET", "/runs?status=FAILED&include=records")).json;
     expect(records[0]).not.toContainKey("task_records");
   });
 
   test("limit must be 1..200 and numbers must parse (FastAPI 422 list)", async () => {
-    expect((await gw.call("GET", "/runs?limit=0")).json.detail).toEqual([{ type: "greater_than_equal", loc: ["query", "limit"], msg: "Input should be greater than or equal to 1", input: "0", ctx: { ge: 1 } }]);
-    expect((await gw.call("GET", "/runs?limit=201")).json.detail[0]).toMatchObject({ type: "less_than_equal", ctx: { le: 200 } });
-    expect((await gw.call("GET", "/runs?limit=x")).json.detail[0].type).toBe("int_parsing");
-    expect((await gw.call("GET", "/runs?updated_after=abc")).json.detail).toEqual([{
+    expect((await file.gw.call("GET", "/runs?limit=0")).json.detail).toEqual([{ type: "greater_than_equal", loc: ["query", "limit"], msg: "Input should be greater than or equal to 1", input: "0", ctx: { ge: 1 } }]);
+    expect((await file.gw.call("GET", "/runs?limit=201")).json.detail[0]).toMatchObject({ type: "less_than_equal", ctx: { le: 200 } });
+    expect((await file.gw.call("GET", "/runs?limit=x")).json.detail[0].type).toBe("int_parsing");
+    expect((await file.gw.call("GET", "/runs?updated_after=abc")).json.detail).toEqual([{
       type: "float_parsing", loc: ["query", "updated_after"], msg: "Input should be a valid number, unable to parse string as a number", input: "abc",
     }]);
-    expect(ids((await gw.call("GET", "/runs?limit=1")).json)).toHaveLength(1);
+    expect(ids((await file.gw.call("GET", "/runs?limit=1")).json)).toHaveLength(1);
   });
 
   test("a malformed cursor answers 422 invalid list query", async () => {
@@ -107,7 +100,7 @@ describe("GET /runs", () => {
       Buffer.from('{"u":1}').toString("base64url"), Buffer.from("[1,2]").toString("base64url"), Buffer.from("nope").toString("base64url"),
     ];
     for (const cursor of junk) {
-      const r = await gw.call("GET", `/runs?cursor=${encodeURIComponent(cursor)}`);
+      const r = await file.gw.call("GET", `/runs?cursor=${encodeURIComponent(cursor)}`);
       expect([cursor, r.status, r.json]).toEqual([cursor, 422, { detail: "invalid list query" }]);
     }
   });
@@ -127,15 +120,15 @@ describe("cursor paging", () => {
     let pages = 0;
     while (cursor !== null) {
       const page: { items: { run_id: string }[]; next_cursor: string | null } =
-        (await gw.call("GET", `/runs?tag=${tag}&limit=25&cursor=${encodeURIComponent(cursor)}`)).json;
+        (await file.gw.call("GET", `/runs?tag=${tag}&limit=25&cursor=${encodeURIComponent(cursor)}`)).json;
       seen.push(...ids(page.items));
       cursor = page.next_cursor;
       pages++;
       // A run already listed changes while we page: it moves to the front, and later pages neither shift nor repeat.
       if (pages === 2) {
         const moved = runs.find((r) => r.run_id === expected[0])!;
-        await gw.js.runs.put(moved.run_id, { ...moved, updated_at: t0 + 1000 });
-        await waitFor(() => gw.deps.index.revision(moved.run_id) > 0 && (gw.deps.index.summary(moved.run_id)!.updated_at === t0 + 1000), { what: "the move" });
+        await file.gw.js.runs.put(moved.run_id, { ...moved, updated_at: t0 + 1000 });
+        await waitFor(() => file.gw.deps.index.revision(moved.run_id) > 0 && (file.gw.deps.index.summary(moved.run_id)!.updated_at === t0 + 1000), { what: "the move" });
       }
     }
     expect(pages).toBe(5);
@@ -147,12 +140,12 @@ describe("cursor paging", () => {
   test("the last page has no next_cursor and an exact fit has none either", async () => {
     const tag = "fit" + Date.now();
     await seed(Array.from({ length: 4 }, (_, i) => snapshot(crypto.randomUUID(), 1_900_000_000 + i, { tag })));
-    const first = (await gw.call("GET", `/runs?tag=${tag}&limit=2&updated_after=0`)).json;
+    const first = (await file.gw.call("GET", `/runs?tag=${tag}&limit=2&updated_after=0`)).json;
     expect(first.next_cursor).toBeString();
-    const second = (await gw.call("GET", `/runs?tag=${tag}&limit=2&cursor=${first.next_cursor}`)).json;
+    const second = (await file.gw.call("GET", `/runs?tag=${tag}&limit=2&cursor=${first.next_cursor}`)).json;
     expect(second.items).toHaveLength(2);
     expect(second.next_cursor).toBeNull();
-    expect((await gw.call("GET", `/runs?tag=${tag}&limit=4&updated_after=0`)).json.next_cursor).toBeNull();
+    expect((await file.gw.call("GET", `/runs?tag=${tag}&limit=4&updated_after=0`)).json.next_cursor).toBeNull();
   });
 });
 
@@ -161,15 +154,15 @@ describe("freshness", () => {
     const id = crypto.randomUUID();
     await seed([snapshot(id, Date.now() / 1000, { tag: "fresh" })]);
     const started = performance.now();
-    await gw.js.runs.put(id, snapshot(id, Date.now() / 1000, { tag: "fresh", status: "COMPLETED" }));
-    await waitFor(async () => (await gw.call("GET", "/runs?tag=fresh&status=COMPLETED")).json.length === 1, { timeoutMs: 2000, intervalMs: 2, what: "the update in the list" });
+    await file.gw.js.runs.put(id, snapshot(id, Date.now() / 1000, { tag: "fresh", status: "COMPLETED" }));
+    await waitFor(async () => (await file.gw.call("GET", "/runs?tag=fresh&status=COMPLETED")).json.length === 1, { timeoutMs: 2000, intervalMs: 2, what: "the update in the list" });
     expect(performance.now() - started).toBeLessThan(100);
   });
 
   test("a deleted run disappears from the list", async () => {
     const id = crypto.randomUUID();
     await seed([snapshot(id, Date.now() / 1000, { tag: "gone" })]);
-    await gw.js.runs.delete(id);
-    await waitFor(async () => (await gw.call("GET", "/runs?tag=gone")).json.length === 0, { timeoutMs: 2000, what: "the run to leave the list" });
+    await file.gw.js.runs.delete(id);
+    await waitFor(async () => (await file.gw.call("GET", "/runs?tag=gone")).json.length === 0, { timeoutMs: 2000, what: "the run to leave the list" });
   });
 });

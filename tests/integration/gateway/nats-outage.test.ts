@@ -3,24 +3,17 @@
  * crash, no hang), /health stays 200, and after NATS comes back on the same port and store the
  * same gateway answers 200 again and its run index catches up with writes made meanwhile.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { PyocoJetStream } from "../../../src/jetstream/index.ts";
 import { waitFor } from "../../../src/lib/async.ts";
 import { silentLogger } from "../../../src/lib/log.ts";
-import { startTestGateway, type TestGateway } from "../../helpers/gateway.ts";
-import { startNatsServer, type NatsServer } from "../../helpers/nats-server.ts";
+import { gatewayForFile } from "../../helpers/gateway.ts";
 import { testSettings } from "../../helpers/settings.ts";
 
-let nats: NatsServer;
-let gw: TestGateway;
-beforeAll(async () => {
-  nats = await startNatsServer();
-  gw = await startTestGateway(nats.url);
-});
-afterAll(async () => { await gw.stop(); await nats.stop(); });
+const file = gatewayForFile();
 
 async function get(path: string, init?: RequestInit): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(gw.baseUrl + path, init);
+  const res = await fetch(file.gw.baseUrl + path, init);
   return { status: res.status, body: await res.json() };
 }
 
@@ -31,8 +24,8 @@ describe("NATS outage", () => {
     expect(before.status).toBe(200);
     const id = (before.body as { run_id: string }).run_id;
 
-    await nats.kill();
-    await waitFor(() => !gw.js.connected, { timeoutMs: 5000, what: "the gateway to notice the outage" });
+    await file.nats.kill();
+    await waitFor(() => !file.gw.js.connected, { timeoutMs: 5000, what: "the gateway to notice the outage" });
     for (const [path, init] of [["/runs", undefined], ["/runs?updated_after=0", undefined], [`/runs/${id}`, undefined], [`/runs/${id}/tasks`, undefined],
       [`/runs/${id}/cancel`, { method: "POST" }]] as const) {
       const r = await get(path, init);
@@ -42,12 +35,12 @@ describe("NATS outage", () => {
     expect((await submit()).status).toBe(503);
     expect(await get("/health")).toEqual({ status: 200, body: { status: "ok", index_ready: true, nats_connected: false } });
 
-    await nats.start();
+    await file.nats.start();
     await waitFor(async () => (await get("/runs")).status === 200, { timeoutMs: 15_000, what: "lists to answer 200 again" });
     expect((await get(`/runs/${id}`)).status).toBe(200);
 
     // The index resumed its watch: a write by someone else shows up in the list.
-    const other = await PyocoJetStream.connect(testSettings(nats.url), { name: "outage-writer", log: silentLogger });
+    const other = await PyocoJetStream.connect(testSettings(file.nats.url), { name: "outage-writer", log: silentLogger });
     try {
       const late = crypto.randomUUID();
       await other.runs.put(late, { run_id: late, flow_name: "late", status: "PENDING", updated_at: Date.now() / 1000 });

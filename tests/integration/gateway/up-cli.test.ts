@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "../../../src/cli/index.ts";
 import type { CliIo } from "../../../src/cli/io.ts";
+import { freePort } from "../../helpers/ports.ts";
+import { isAlive } from "../../helpers/processes.ts";
 import { waitFor } from "../../../src/lib/async.ts";
 import { portAccepts } from "../../../src/nats-ops/index.ts";
 
@@ -18,12 +20,6 @@ beforeAll(() => { dir = mkdtempSync(join(tmpdir(), "pyoco-up-")); });
 afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
 
 /** A port nothing listens on right now (the OS picks it; it is released at once). */
-function freePort(): number {
-  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = l.port;
-  l.stop(true);
-  return port;
-}
 
 interface UpIo extends CliIo { out: string; err: string; stop(): void }
 
@@ -40,9 +36,6 @@ function upIo(env: Record<string, string> = {}, self?: CliIo["self"]): UpIo {
   return io;
 }
 
-function pidAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-}
 
 describe("pyoco up --with-nats-bootstrap", () => {
   test("starts NATS and the gateway, serves runs, and stops both on the signal", async () => {
@@ -63,7 +56,7 @@ describe("pyoco up --with-nats-bootstrap", () => {
     io.stop();
     expect(await exit).toBe(0);
     expect(io.err).toContain("pyoco: stopped");
-    expect(pidAlive(natsPid)).toBe(false);
+    expect(isAlive(natsPid)).toBe(false);
     expect(await portAccepts("127.0.0.1", natsPort)).toBe(false);
     expect(await portAccepts("127.0.0.1", port)).toBe(false);
   });

@@ -2,36 +2,25 @@
  * `pyoco client watch|workers|worker-hide|worker-unhide` in-process (`run(argv, io)`) against a
  * real gateway and nats-server; run progress is simulated with compare-and-set KV writes.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { run } from "../../../src/cli/index.ts";
 import { waitFor } from "../../../src/lib/async.ts";
 import { captureIo } from "../../helpers/cli.ts";
-import { startTestGateway, type TestGateway } from "../../helpers/gateway.ts";
-import { startNatsServer, type NatsServer } from "../../helpers/nats-server.ts";
+import { gatewayForFile } from "../../helpers/gateway.ts";
 
-let nats: NatsServer;
-let gw: TestGateway;
-
-beforeAll(async () => {
-  nats = await startNatsServer();
-  gw = await startTestGateway(nats.url);
-});
-afterAll(async () => {
-  await gw?.stop();
-  await nats?.stop();
-});
+const file = gatewayForFile();
 
 async function move(runId: string, status: string): Promise<void> {
-  const cur = (await gw.js.runs.get(runId))!;
-  await gw.js.runs.update(runId, { ...cur.value, status, updated_at: Date.now() / 1000 }, cur.revision);
+  const cur = (await file.gw.js.runs.get(runId))!;
+  await file.gw.js.runs.update(runId, { ...cur.value, status, updated_at: Date.now() / 1000 }, cur.revision);
 }
 
 describe("pyoco client watch", () => {
   test("--until-terminal prints one status line per state change and exits 0 on COMPLETED", async () => {
     const runId = crypto.randomUUID();
-    await gw.js.runs.create(runId, { run_id: runId, flow_name: "main", status: "PENDING", updated_at: Date.now() / 1000 });
+    await file.gw.js.runs.create(runId, { run_id: runId, flow_name: "main", status: "PENDING", updated_at: Date.now() / 1000 });
     const io = captureIo();
-    const exit = run(["client", "--server", gw.baseUrl, "watch", runId, "--until-terminal", "--output", "status"], io);
+    const exit = run(["client", "--server", file.gw.baseUrl, "watch", runId, "--until-terminal", "--output", "status"], io);
     await waitFor(() => io.out.includes("\tPENDING\t"), { timeoutMs: 5000, what: "first event" });
     await move(runId, "RUNNING");
     await waitFor(() => io.out.includes("\tRUNNING\t"), { timeoutMs: 5000, what: "RUNNING event" });
@@ -47,9 +36,9 @@ describe("pyoco client watch", () => {
 
   test("a plain watch prints Python-style JSON lines and exits 0 when the server ends the stream at the terminal snapshot", async () => {
     const runId = crypto.randomUUID();
-    await gw.js.runs.create(runId, { run_id: runId, flow_name: "main", status: "RUNNING", updated_at: Date.now() / 1000 });
+    await file.gw.js.runs.create(runId, { run_id: runId, flow_name: "main", status: "RUNNING", updated_at: Date.now() / 1000 });
     const io = captureIo();
-    const exit = run(["client", "--server", gw.baseUrl, "watch", runId, "--output", "json"], io);
+    const exit = run(["client", "--server", file.gw.baseUrl, "watch", runId, "--output", "json"], io);
     await waitFor(() => io.out.includes('"RUNNING"'), { timeoutMs: 5000 });
     await move(runId, "FAILED");
     expect(await exit).toBe(0);
@@ -60,7 +49,7 @@ describe("pyoco client watch", () => {
 
   test("an unknown run is an ERR-PYOCO-HTTP failure with exit 1", async () => {
     const io = captureIo();
-    expect(await run(["client", "--server", gw.baseUrl, "watch", crypto.randomUUID()], io)).toBe(1);
+    expect(await run(["client", "--server", file.gw.baseUrl, "watch", crypto.randomUUID()], io)).toBe(1);
     expect(io.err).toContain("ERR-PYOCO-HTTP: request failed");
     expect(io.err).toContain('HTTP 404 GET');
   });
@@ -69,28 +58,28 @@ describe("pyoco client watch", () => {
 describe("pyoco client workers", () => {
   test("lists, hides and unhides workers", async () => {
     const now = Date.now() / 1000;
-    await gw.js.workers.put("cli-w1", { worker_id: "cli-w1", state: "IDLE", tags: ["cpu"], last_seen_at: now,
+    await file.gw.js.workers.put("cli-w1", { worker_id: "cli-w1", state: "IDLE", tags: ["cpu"], last_seen_at: now,
       wheel_sync: { installed_wheels: [{ package_name: "demo_ext", package_version: "0.1.0", wheel_name: "demo_ext-0.1.0-py3-none-any.whl" }] } } as any);
 
     const table = captureIo();
-    expect(await run(["client", "--server", gw.baseUrl, "workers", "--output", "table"], table)).toBe(0);
+    expect(await run(["client", "--server", file.gw.baseUrl, "workers", "--output", "table"], table)).toBe(0);
     const [header, row] = table.out.split("\n");
     expect(header!.split(/\s{2,}/)).toEqual(["worker_id", "state", "tags", "plugins", "plugin_preview"]);
     expect(row!.split(/\s{2,}/)).toEqual(["cli-w1", "IDLE", "cpu", "1", "demo_ext@0.1.0"]);
 
     const hide = captureIo();
-    expect(await run(["client", "--server", gw.baseUrl, "worker-hide", "cli-w1"], hide)).toBe(0);
+    expect(await run(["client", "--server", file.gw.baseUrl, "worker-hide", "cli-w1"], hide)).toBe(0);
     expect(JSON.parse(hide.out)).toMatchObject({ worker_id: "cli-w1", hidden: true });
     const json = captureIo();
-    expect(await run(["client", "--server", gw.baseUrl, "workers"], json)).toBe(0);
+    expect(await run(["client", "--server", file.gw.baseUrl, "workers"], json)).toBe(0);
     expect(JSON.parse(json.out)).toEqual([]);
     const hidden = captureIo();
-    expect(await run(["client", "--server", gw.baseUrl, "workers", "--include-hidden"], hidden)).toBe(0);
+    expect(await run(["client", "--server", file.gw.baseUrl, "workers", "--include-hidden"], hidden)).toBe(0);
     expect(JSON.parse(hidden.out).map((w: any) => w.worker_id)).toEqual(["cli-w1"]);
-    expect(await run(["client", "--server", gw.baseUrl, "worker-unhide", "cli-w1"], captureIo())).toBe(0);
+    expect(await run(["client", "--server", file.gw.baseUrl, "worker-unhide", "cli-w1"], captureIo())).toBe(0);
 
     const missing = captureIo();
-    expect(await run(["client", "--server", gw.baseUrl, "worker-hide", "nobody"], missing)).toBe(1);
+    expect(await run(["client", "--server", file.gw.baseUrl, "worker-hide", "nobody"], missing)).toBe(1);
     expect(missing.err).toContain("HTTP 404 PATCH /workers/nobody");
   });
 });

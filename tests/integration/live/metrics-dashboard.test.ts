@@ -3,23 +3,12 @@
  * the runs and workers the test created; api_key mode protecting /metrics, /workers, /queues and
  * PATCH /workers (PYOCO_METRICS_PUBLIC=1 reopens /metrics); the dashboard page and static files.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createApp } from "../../../src/gateway/app.ts";
 import { waitFor } from "../../../src/lib/async.ts";
-import { startNatsServer, type NatsServer } from "../../helpers/nats-server.ts";
-import { startTestGateway, type TestGateway } from "../../helpers/gateway.ts";
+import { gatewayForFile, startTestGateway } from "../../helpers/gateway.ts";
 
-let nats: NatsServer;
-let gw: TestGateway;
-
-beforeAll(async () => {
-  nats = await startNatsServer();
-  gw = await startTestGateway(nats.url);
-});
-afterAll(async () => {
-  await gw?.stop();
-  await nats?.stop();
-});
+const file = gatewayForFile();
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\["\\n])*",?)*)\})? (\S+)$/;
@@ -60,7 +49,7 @@ function parseExposition(text: string): Parsed {
 const value = (p: Parsed, name: string, labels = "") => p.samples.find((s) => s.name === name && s.labels === labels)?.value;
 
 async function metrics(headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${gw.baseUrl}/metrics`, { headers });
+  return fetch(`${file.gw.baseUrl}/metrics`, { headers });
 }
 
 describe("metrics", () => {
@@ -81,14 +70,14 @@ describe("metrics", () => {
     for (const status of statuses) {
       const runId = crypto.randomUUID();
       runIds.push(runId);
-      await gw.js.runs.create(runId, { run_id: runId, flow_name: "main", status, updated_at: now });
+      await file.gw.js.runs.create(runId, { run_id: runId, flow_name: "main", status, updated_at: now });
     }
     const old = crypto.randomUUID();
-    await gw.js.runs.create(old, { run_id: old, flow_name: "main", status: "COMPLETED", updated_at: now - 3 * 86_400 });
-    await gw.js.workers.put("w1", { worker_id: "w1", state: "IDLE", tags: ["a\"b"], last_seen_at: now } as any);
-    await fetch(`${gw.baseUrl}/runs/${runIds[0]}`);
-    await fetch(`${gw.baseUrl}/runs/${crypto.randomUUID()}`);
-    const submitted = await fetch(`${gw.baseUrl}/runs`, { method: "POST", body: JSON.stringify({ flow_name: "main", params: {}, tag: "nobody" }), headers: { "content-type": "application/json" } });
+    await file.gw.js.runs.create(old, { run_id: old, flow_name: "main", status: "COMPLETED", updated_at: now - 3 * 86_400 });
+    await file.gw.js.workers.put("w1", { worker_id: "w1", state: "IDLE", tags: ["a\"b"], last_seen_at: now } as any);
+    await fetch(`${file.gw.baseUrl}/runs/${runIds[0]}`);
+    await fetch(`${file.gw.baseUrl}/runs/${crypto.randomUUID()}`);
+    const submitted = await fetch(`${file.gw.baseUrl}/runs`, { method: "POST", body: JSON.stringify({ flow_name: "main", params: {}, tag: "nobody" }), headers: { "content-type": "application/json" } });
     expect(submitted.status).toBe(200);
 
     const p = await waitFor(async () => {
@@ -130,13 +119,13 @@ describe("metrics", () => {
 
 describe("dashboard", () => {
   test("/ injects ja when the gateway resolved Japanese", async () => {
-    const app = createApp({ ...gw.deps, dashboardLang: "ja" });
+    const app = createApp({ ...file.gw.deps, dashboardLang: "ja" });
     const html = await (await app.handle(new Request("http://localhost/"))).text();
     expect(html).toContain('window.__PYOCO_DASHBOARD_LANG__="ja"');
   });
 
   test("/ serves index.html with the language injected", async () => {
-    const res = await fetch(`${gw.baseUrl}/`);
+    const res = await fetch(`${file.gw.baseUrl}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
     const html = await res.text();
@@ -146,15 +135,15 @@ describe("dashboard", () => {
   });
 
   test("/static/* serves files with their content types; missing and escaping paths are 404", async () => {
-    const js = await fetch(`${gw.baseUrl}/static/app.js`);
+    const js = await fetch(`${file.gw.baseUrl}/static/app.js`);
     expect(js.status).toBe(200);
     expect(js.headers.get("content-type")).toContain("javascript");
-    const css = await fetch(`${gw.baseUrl}/static/styles.css`);
+    const css = await fetch(`${file.gw.baseUrl}/static/styles.css`);
     expect(css.headers.get("content-type")).toContain("text/css");
-    const raw = await (await fetch(`${gw.baseUrl}/static/index.html`)).text();
+    const raw = await (await fetch(`${file.gw.baseUrl}/static/index.html`)).text();
     expect(raw).toContain("__PYOCO_DASHBOARD_LANG_VALUE__");   // the raw template, as in the original
     for (const path of ["/static/nope.js", "/static/..%2Fpackage.json", "/static/%2e%2e/package.json", "/static/"]) {
-      const res = await fetch(gw.baseUrl + path);
+      const res = await fetch(file.gw.baseUrl + path);
       expect(res.status).toBe(404);
       expect(await res.json()).toEqual({ detail: "Not Found" });
     }
@@ -163,8 +152,8 @@ describe("dashboard", () => {
 
 describe("api_key mode", () => {
   test("/metrics, /workers, /queues and PATCH /workers need a key; PYOCO_METRICS_PUBLIC=1 opens /metrics", async () => {
-    const locked = await startTestGateway(nats.url, { authMode: "api_key" });
-    const open = await startTestGateway(nats.url, { authMode: "api_key", metricsPublic: true });
+    const locked = await startTestGateway(file.nats.url, { authMode: "api_key" });
+    const open = await startTestGateway(file.nats.url, { authMode: "api_key", metricsPublic: true });
     try {
       for (const path of ["/metrics", "/workers", "/queues"]) {
         const res = await fetch(locked.baseUrl + path);

@@ -4,24 +4,13 @@
  * the latest state, many watchers share one KV watch, and the error cases answer as plain JSON.
  * Worker writes are simulated with compare-and-set KV updates (js.runs.update).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { RunSnapshot } from "../../../src/domain/run.ts";
-import { startNatsServer, type NatsServer } from "../../helpers/nats-server.ts";
 import { waitFor } from "../../../src/lib/async.ts";
-import { startTestGateway, type TestGateway } from "../../helpers/gateway.ts";
+import { gatewayForFile } from "../../helpers/gateway.ts";
 import { SseReader } from "./sse-reader.ts";
 
-let nats: NatsServer;
-let gw: TestGateway;
-
-beforeAll(async () => {
-  nats = await startNatsServer();
-  gw = await startTestGateway(nats.url);
-});
-afterAll(async () => {
-  await gw?.stop();
-  await nats?.stop();
-});
+const file = gatewayForFile();
 
 /** A run as the gateway writes it at submit, then moved by "worker" writes. */
 async function createRun(extra: Partial<RunSnapshot> = {}): Promise<{ runId: string; revision: number; snapshot: RunSnapshot }> {
@@ -30,17 +19,17 @@ async function createRun(extra: Partial<RunSnapshot> = {}): Promise<{ runId: str
     run_id: runId, flow_name: "main", tag: "default", tags: ["default"], status: "PENDING", params: {}, tasks: {},
     task_records: { hello: { state: "PENDING" } }, updated_at: Date.now() / 1000, ...extra,
   };
-  const revision = await gw.js.runs.create(runId, snapshot);
+  const revision = await file.gw.js.runs.create(runId, snapshot);
   return { runId, revision, snapshot };
 }
 
 async function move(runId: string, status: string, extra: Partial<RunSnapshot> = {}): Promise<number> {
-  const current = (await gw.js.runs.get(runId))!;
-  return gw.js.runs.update(runId, { ...current.value, status, updated_at: Date.now() / 1000, worker_id: "w1", ...extra }, current.revision);
+  const current = (await file.gw.js.runs.get(runId))!;
+  return file.gw.js.runs.update(runId, { ...current.value, status, updated_at: Date.now() / 1000, worker_id: "w1", ...extra }, current.revision);
 }
 
 function watch(runId: string, query = "", headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
-  return fetch(`${gw.baseUrl}/runs/${runId}/watch${query}`, { headers, signal });
+  return fetch(`${file.gw.baseUrl}/runs/${runId}/watch${query}`, { headers, signal });
 }
 
 describe("watch stream", () => {
@@ -178,16 +167,16 @@ describe("errors before streaming", () => {
 
   test("NATS down is 503 as plain JSON, and the gateway recovers when NATS is back", async () => {
     const { runId } = await createRun();
-    await nats.kill();
+    await file.nats.kill();
     try {
-      await waitFor(() => !gw.js.connected, { timeoutMs: 10_000, what: "gateway to notice the outage" });
+      await waitFor(() => !file.gw.js.connected, { timeoutMs: 10_000, what: "gateway to notice the outage" });
       const res = await watch(runId);
       expect(res.status).toBe(503);
       expect((await res.json()).detail).toMatch(/^nats unavailable: /);
     } finally {
-      await nats.start();
+      await file.nats.start();
     }
-    await waitFor(() => gw.js.connected, { timeoutMs: 15_000, what: "gateway to reconnect" });
+    await waitFor(() => file.gw.js.connected, { timeoutMs: 15_000, what: "gateway to reconnect" });
     const res = await waitFor(async () => { const r = await watch(runId, "?timeout_sec=1"); return r.status === 200 ? r : null; }, { timeoutMs: 10_000 });
     await new SseReader(res).cancel();
   });

@@ -3,26 +3,15 @@
  * Registry records are written directly as workers write them; a stale one must show as
  * DISCONNECTED. Jobs published to a tag nobody serves must show as waiting with 0 workers.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { buildRunJob } from "../../../src/domain/job.ts";
-import { startNatsServer, type NatsServer } from "../../helpers/nats-server.ts";
-import { startTestGateway, type TestGateway } from "../../helpers/gateway.ts";
+import { gatewayForFile } from "../../helpers/gateway.ts";
 
-let nats: NatsServer;
-let gw: TestGateway;
+const file = gatewayForFile();
 
-beforeAll(async () => {
-  nats = await startNatsServer();
-  gw = await startTestGateway(nats.url);
-});
-afterAll(async () => {
-  await gw?.stop();
-  await nats?.stop();
-});
-
-const get = async (path: string) => { const r = await fetch(gw.baseUrl + path); return { status: r.status, body: await r.json() as any }; };
+const get = async (path: string) => { const r = await fetch(file.gw.baseUrl + path); return { status: r.status, body: await r.json() as any }; };
 const patch = async (path: string, body: string) => {
-  const r = await fetch(gw.baseUrl + path, { method: "PATCH", body, headers: { "content-type": "application/json" } });
+  const r = await fetch(file.gw.baseUrl + path, { method: "PATCH", body, headers: { "content-type": "application/json" } });
   return { status: r.status, body: await r.json() as any };
 };
 const ids = (rows: { worker_id: string }[]) => rows.map((r) => r.worker_id);
@@ -43,13 +32,13 @@ describe("workers", () => {
   });
 
   test("every derived state, each filter and the sort order", async () => {
-    await gw.js.workers.put("w-running", record("w-running", "RUNNING", 1, { current_run_id: "r1", tags: ["cpu", "gpu"] }) as any);
-    await gw.js.workers.put("w-idle", record("w-idle", "IDLE", 2) as any);
-    await gw.js.workers.put("w-stopped", record("w-stopped", "STOPPED_GRACEFUL", 3, { stop_reason: "graceful_shutdown" }) as any);
-    await gw.js.workers.put("w-stale", record("w-stale", "IDLE", 120) as any);          // silent > 20 s
-    await gw.js.workers.put("w-hidden", record("w-hidden", "IDLE", 0.5, { hidden: true }) as any);
+    await file.gw.js.workers.put("w-running", record("w-running", "RUNNING", 1, { current_run_id: "r1", tags: ["cpu", "gpu"] }) as any);
+    await file.gw.js.workers.put("w-idle", record("w-idle", "IDLE", 2) as any);
+    await file.gw.js.workers.put("w-stopped", record("w-stopped", "STOPPED_GRACEFUL", 3, { stop_reason: "graceful_shutdown" }) as any);
+    await file.gw.js.workers.put("w-stale", record("w-stale", "IDLE", 120) as any);          // silent > 20 s
+    await file.gw.js.workers.put("w-hidden", record("w-hidden", "IDLE", 0.5, { hidden: true }) as any);
     const legacyTs = Date.now() / 1000 - 4;
-    await gw.js.workers.put("w-legacy", { heartbeat_at: legacyTs, tags: ["cpu", " "] } as any);   // v0.4 record
+    await file.gw.js.workers.put("w-legacy", { heartbeat_at: legacyTs, tags: ["cpu", " "] } as any);   // v0.4 record
 
     const active = await get("/workers");
     expect(active.status).toBe(200);
@@ -82,14 +71,14 @@ describe("workers", () => {
   });
 
   test("hide and unhide a worker", async () => {
-    await gw.js.workers.put("w-toggle", record("w-toggle", "IDLE", 0) as any);
+    await file.gw.js.workers.put("w-toggle", record("w-toggle", "IDLE", 0) as any);
     const hidden = await patch("/workers/w-toggle", '{"hidden": true}');
     expect(hidden.status).toBe(200);
     expect(hidden.body).toMatchObject({ worker_id: "w-toggle", hidden: true });
     expect(typeof hidden.body.updated_at).toBe("number");
     expect(ids((await get("/workers")).body)).not.toContain("w-toggle");
     expect(ids((await get("/workers?include_hidden=1")).body)).toContain("w-toggle");
-    const stored = (await gw.js.workers.get("w-toggle"))!.value;
+    const stored = (await file.gw.js.workers.get("w-toggle"))!.value;
     expect(stored).toMatchObject({ hidden: true, state: "IDLE", wheel_sync: { enabled: false, last_result: "disabled" } });
 
     expect((await patch("/workers/w-toggle", '{"hidden": false}')).body.hidden).toBe(false);
@@ -110,7 +99,7 @@ describe("queues", () => {
   test("a tag nobody serves shows its waiting runs with 0 workers; served tags show their workers", async () => {
     for (let i = 0; i < 3; i++) {
       const runId = crypto.randomUUID();
-      await gw.js.queue.publish("nobody", buildRunJob({ runId, flowName: "main", tag: "nobody", tags: ["nobody"], params: {}, submittedAt: Date.now() / 1000 }), runId);
+      await file.gw.js.queue.publish("nobody", buildRunJob({ runId, flowName: "main", tag: "nobody", tags: ["nobody"], params: {}, submittedAt: Date.now() / 1000 }), runId);
     }
     const { status, body } = await get("/queues");
     expect(status).toBe(200);

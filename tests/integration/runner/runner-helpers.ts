@@ -46,11 +46,8 @@ export function workflowStart(spec: WorkflowSpec, params: Record<string, unknown
   return { ...refStart(flowName, params), flow: { kind: "workflow", spec } };
 }
 
-export function isAlive(pid: number): boolean {
-  try { process.kill(pid, 0); } catch { return false; }
-  // A zombie still answers signal 0; it is gone for our purposes.
-  try { return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8")); } catch { return false; }
-}
+import { isAlive } from "../../helpers/processes.ts";
+export { isAlive };
 
 /** pids of live processes whose command line mentions `needle` (e.g. a test's workDir). */
 export function processesMentioning(needle: string): number[] {

@@ -43,10 +43,8 @@ export async function dlqRecords(js: PyocoJetStream, pred: (r: Record<string, un
   return (await js.dlq.read(1000)).filter((m) => pred(m.record));
 }
 
-export function isAlive(pid: number): boolean {
-  try { process.kill(pid, 0); } catch { return false; }
-  try { return !/\) Z /.test(require("node:fs").readFileSync(`/proc/${pid}/stat`, "utf8")); } catch { return false; }
-}
+import { isAlive } from "../../helpers/processes.ts";
+export { isAlive };
 
 /** Request a cancel as the gateway does: CAS on the run key, no write on a terminal run (http-contract.md §1.x cancel). */
 export async function cancelRun(js: PyocoJetStream, runId: string): Promise<void> {
