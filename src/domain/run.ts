@@ -119,9 +119,13 @@ export function cancelRequested(snapshot: Pick<RunSnapshot, "status" | "cancel_r
 }
 
 /** Summary kept in the gateway's in-memory index and returned by list endpoints (http-contract.md §1.11). */
+/**
+ * The list view (http-contract.md §1.11) plus, additively, `start_time` and `end_time`, so a runs
+ * table can show when a run started and how long it took without a request per run.
+ */
 export const SUMMARY_KEYS = [
   "run_id", "schedule_id", "flow_name", "tag", "tags", "tenant_id", "api_key_id", "status",
-  "updated_at", "heartbeat_at", "worker_id", "error",
+  "updated_at", "heartbeat_at", "worker_id", "error", "start_time", "end_time",
 ] as const;
 
 export function summarize(snapshot: Record<string, unknown>): Record<string, unknown> {

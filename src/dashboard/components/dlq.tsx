@@ -1,0 +1,136 @@
+/**
+ * Dead letters: groups (same reason + flow + normalised error) with counts and first/last seen,
+ * the newest entries, and requeue of one entry or a whole group, each after a confirmation.
+ * Requeue is idempotent on the gateway, so a double click makes one run, not two.
+ */
+import { useState } from "preact/hooks";
+import { errorText, type DashboardApi, type DlqEntry } from "../api.ts";
+import type { DlqGroup } from "../../client/types.ts";
+import { usePoll } from "../hooks.ts";
+import { langStore, t, tExact } from "../i18n.ts";
+import { reportError, reportOk } from "../status.ts";
+import { useStore } from "../store.ts";
+import { confirmAction, ErrorNote, Note, Section, Time } from "./common.tsx";
+
+export function DlqPanel({ api, now }: { api: DashboardApi; now: number }) {
+  useStore(langStore);
+  const groups = usePoll(api, "dlq", (s) => api.dlqGroups(s), 5000);
+  const entries = usePoll(api, "dlq", (s) => api.dlqEntries(s), 5000);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+
+  const reasonText = (r: string) => tExact("reason", r) || r;
+  const runLinks = (ids: string[]) => ids.slice(0, 5).map((id) => id.slice(0, 8)).join(", ") + (ids.length > 5 ? "…" : "");
+
+  const requeueGroup = async (g: DlqGroup) => {
+    const ok = await confirmAction({
+      title: t("confirm.requeueTitle"),
+      body: t("confirm.requeueGroup", { count: g.count, flow: g.flow_name ?? "—", reason: reasonText(g.reason) }),
+      yes: "confirm.requeueYes", no: "confirm.back",
+    });
+    if (!ok) return;
+    setBusy(g.fingerprint);
+    try {
+      const res = await api.requeueGroup(g.fingerprint);
+      const ids = res.requeued.map((r) => r.run_id);
+      setDone(t("dlq.requeued", { n: ids.length, runs: runLinks(ids) }));
+      reportOk("dlq-requeue");
+    } catch (err) {
+      reportError("dlq-requeue", errorText(err));
+    } finally {
+      setBusy(null);
+      groups.reload();
+      entries.reload();
+    }
+  };
+
+  const requeueEntry = async (e: DlqEntry) => {
+    const ok = await confirmAction({
+      title: t("confirm.requeueTitle"),
+      body: t("confirm.requeueEntry", { seq: e.seq, flow: e.flow_name ?? "—" }),
+      yes: "confirm.requeueYes", no: "confirm.back",
+    });
+    if (!ok) return;
+    setBusy(`seq:${e.seq}`);
+    try {
+      const res = await api.requeueEntry(e.seq);
+      setDone(t("dlq.requeued", { n: 1, runs: runLinks([res.run_id]) }));
+      reportOk("dlq-requeue");
+    } catch (err) {
+      reportError("dlq-requeue", errorText(err));
+    } finally {
+      setBusy(null);
+      groups.reload();
+      entries.reload();
+    }
+  };
+
+  return (
+    <section id="dlqPanel" class="panel" aria-labelledby="dlqTitle">
+      <div class="panel-head"><h2 id="dlqTitle">{t("dlq.title")}</h2></div>
+      <div class="panel-scroll">
+        {groups.unavailable ? <Note kind="unavailable">{t("dlq.unavailable")}</Note> : (
+          <>
+            <p class="muted small">{t("dlq.explain")}</p>
+            {done && <Note>{done}</Note>}
+            <Section title={t("dlq.groups")} id="dlqGroupsCard">
+              {groups.error && <ErrorNote text={groups.error} onRetry={groups.reload} />}
+              {groups.data && groups.data.items.length === 0 && <Note>{t("dlq.empty")}</Note>}
+              {groups.data && groups.data.items.length > 0 && (
+                <div class="table-wrap">
+                  <table class="grid-table" id="dlqGroups">
+                    <thead><tr>
+                      <th>{t("dlq.reason")}</th><th>{t("sched.flow")}</th><th>{t("dlq.error")}</th><th class="num">{t("dlq.count")}</th>
+                      <th>{t("dlq.firstSeen")}</th><th>{t("dlq.lastSeen")}</th><th />
+                    </tr></thead>
+                    <tbody>
+                      {groups.data.items.map((g) => (
+                        <tr class="dlq-group" data-fingerprint={g.fingerprint}>
+                          <td><span class="chip chip-bad">{reasonText(g.reason)}</span></td>
+                          <td>{g.flow_name ?? "—"}</td>
+                          <td class="mono small clip" title={g.sample?.error ?? g.error_pattern}>{g.error_pattern || "—"}</td>
+                          <td class="num dlq-count">{g.count}</td>
+                          <td><Time ts={g.first_seen} now={now} /></td>
+                          <td><Time ts={g.last_seen} now={now} /></td>
+                          <td><button type="button" class="btn btn-small btn-accent dlq-requeue-group" disabled={busy !== null} onClick={() => requeueGroup(g)}>{t("dlq.requeueAll")}</button></td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+            </Section>
+            <Section title={t("dlq.entries")} id="dlqEntriesCard">
+              {entries.error && <ErrorNote text={entries.error} onRetry={entries.reload} />}
+              {entries.data && entries.data.items.length === 0 && <Note>{t("dlq.empty")}</Note>}
+              {entries.data && entries.data.items.length > 0 && (
+                <div class="table-wrap">
+                  <table class="grid-table" id="dlqEntries">
+                    <thead><tr>
+                      <th>{t("dlq.seq")}</th><th>{t("dlq.received")}</th><th>{t("dlq.reason")}</th><th>{t("sched.flow")}</th><th>{t("col.tag")}</th>
+                      <th>{t("dlq.error")}</th><th>{t("dlq.requeuedAs")}</th><th />
+                    </tr></thead>
+                    <tbody>
+                      {entries.data.items.map((e) => (
+                        <tr class="dlq-entry" data-seq={e.seq}>
+                          <td class="mono">#{e.seq}</td>
+                          <td><Time ts={e.received_at} now={now} /></td>
+                          <td>{reasonText(e.reason)}</td>
+                          <td>{e.flow_name ?? "—"}</td>
+                          <td>{e.tag ?? "—"}</td>
+                          <td class="mono small clip" title={e.error ?? undefined}>{e.error ?? "—"}</td>
+                          <td class="mono">{e.requeued_run_id ? <a href={`#run=${encodeURIComponent(e.requeued_run_id)}`}>{e.requeued_run_id.slice(0, 8)}</a> : "—"}</td>
+                          <td><button type="button" class="btn btn-small dlq-requeue" disabled={busy !== null} onClick={() => requeueEntry(e)}>{t("dlq.requeue")}</button></td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+            </Section>
+          </>
+        )}
+      </div>
+    </section>
+  );
+}
