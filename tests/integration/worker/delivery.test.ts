@@ -104,6 +104,12 @@ describe("delivery", () => {
     expect(rec.state).toBe("RUNNING");   // stored state is what the dead worker last wrote
   });
 
+  test("with default settings the worker creates its durable with AckWait 15 s (takeover after kill -9 within 15 s)", async () => {
+    const w = await worker({ natsUrl: nats.url, tags: ["defaults"], workerId: "defaults-1" });
+    expect((await js.consumer("defaults"))!.ack_wait).toBe(15_000_000_000);
+    await w.stop();
+  });
+
   test("two workers on one tag and 50 runs: every run executes exactly once", async () => {
     const w1 = await worker({ natsUrl: nats.url, tags: ["shared"], workerId: "shared-1" });
     const w2 = await worker({ natsUrl: nats.url, tags: ["shared"], workerId: "shared-2" });
