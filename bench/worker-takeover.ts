@@ -29,7 +29,7 @@ const figures: number[] = [];
 try {
   await launch("w-0");
   await launch("w-1");
-  console.log(`consumer AckWait: ${((await js.consumer(TAG))!.ack_wait / 1e9).toFixed(1)} s`);
+  console.log(`consumer AckWait: ${(Number((await js.consumer(TAG))!.ack_wait) / 1e9).toFixed(1)} s`);
   for (let round = 0; round < rounds; round++) {
     const id = await submitRun(js, "sleepy", { tag: TAG, params: { seconds: 120 } });
     const holder = await waitFor(async () => {

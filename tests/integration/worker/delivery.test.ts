@@ -168,9 +168,15 @@ describe("life cycle", () => {
     expect((await js.workers.get("forced-1"))!.value.stop_reason).toBe("forced_shutdown");
     const c = (await js.consumer("forced")) as { num_pending: number; num_ack_pending: number };
     expect(c.num_pending + c.num_ack_pending).toBe(1);   // back in the queue, not lost
+    // The snapshot says so: waiting again (not RUNNING on a stopped worker) until a worker takes it.
+    const requeued = (await js.runs.get(id))!.value;
+    expect(requeued).toMatchObject({ status: "PENDING", requeue_reason: "worker_shutdown", worker_id: "forced-1", attempt: 1, tasks: {} });
+    expect(typeof requeued.requeued_at).toBe("number");
     // Another worker picks it up (attempt 2); let it finish quickly by cancelling.
     const b = await worker({ natsUrl: nats.url, tags: ["forced"], workerId: "forced-2", env: { PYOCO_CANCEL_GRACE_PERIOD_SEC: "0.5" } });
-    await waitFor(async () => (await js.runs.get(id))!.value.attempt === 2, { what: "redelivered to forced-2" });
+    const taken = await waitFor(async () => { const v = (await js.runs.get(id))!.value; return v.attempt === 2 ? v : null; }, { what: "redelivered to forced-2" });
+    expect(taken.status).toBe("RUNNING");
+    expect("requeue_reason" in taken || "requeued_at" in taken).toBe(false);
     await js.runs.mutate(id, (s) => s && { ...s, status: "CANCELLING", cancel_requested_at: Date.now() / 1000 });
     expect((await waitForRun(js, id)).status).toBe("CANCELLED");
     await b.stop();
