@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "../../../src/cli/index.ts";
+import { normalizeWorkerRecord } from "../../../src/domain/worker-record.ts";
 import { captureIo } from "../../helpers/cli.ts";
 import { gatewayForFile } from "../../helpers/gateway.ts";
 
@@ -106,8 +107,7 @@ describe("submit guidance", () => {
     expect(lonely.err).toContain("`pyoco worker --tags nobody-here`");
 
     const now = Date.now() / 1000;
-    await file.gw.js.workers.put("served-1", { worker_id: "served-1", instance_id: "i1", state: "IDLE", hidden: false, tags: ["served"],
-      last_seen_at: now, last_heartbeat_at: now, heartbeat_at: now, current_run_id: null, updated_at: now });
+    await file.gw.js.workers.put("served-1", normalizeWorkerRecord({ state: "IDLE", tags: ["served"], last_seen_at: now }, "served-1"));
     const served = await client("submit", "--flow-name", "main", "--tag", "served");
     expect(served.code).toBe(0);
     expect(served.err).toBe("");
