@@ -32,6 +32,7 @@ import { metricsRoutes } from "./routes/metrics.ts";
 import { queuesRoutes } from "./routes/queues.ts";
 import { watchRoutes } from "./routes/watch.ts";
 import { workersRoutes } from "./routes/workers.ts";
+import { wheelRoutes } from "./routes/wheels.ts";
 
 export type { Authenticator, Caller, GatewayApp, RouteContext, RoutePlugin } from "./route-context.ts";
 export { visibleTo } from "./route-context.ts";
@@ -42,6 +43,7 @@ export { visibleTo } from "./route-context.ts";
  */
 export const EXTRA_ROUTES: RoutePlugin[] = [
   metricsRoutes, watchRoutes, workersRoutes, queuesRoutes, dashboardRoutes,   // live operations (issue 5)
+  wheelRoutes,                                                                 // wheel registry (issue 9)
 ];
 
 export interface AppOptions {
