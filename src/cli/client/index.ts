@@ -27,6 +27,10 @@ export const SUBCOMMANDS: Record<string, Loader> = {
   workers: async () => (await import("./workers.ts")).workers,
   "worker-hide": async () => (await import("./workers.ts")).workerHide,
   "worker-unhide": async () => (await import("./workers.ts")).workerUnhide,
+  wheels: async () => (await import("./wheels.ts")).wheels,
+  "wheel-upload": async () => (await import("./wheels.ts")).wheelUpload,
+  "wheel-delete": async () => (await import("./wheels.ts")).wheelDelete,
+  "wheel-history": async () => (await import("./wheels.ts")).wheelHistory,
 };
 
 /** One-line summaries for `pyoco client --help` (kept here so help needs no imports). */
@@ -42,6 +46,10 @@ const SUMMARIES: Record<string, string> = {
   workers: "list workers and their state",
   "worker-hide": "hide a worker from the default workers list",
   "worker-unhide": "show a hidden worker again",
+  wheels: "list the wheels in the registry",
+  "wheel-upload": "upload a wheel for workers to install (streamed, progress bar on a terminal)",
+  "wheel-delete": "delete a wheel from the registry",
+  "wheel-history": "list wheel uploads and deletes with who and from where",
 };
 
 const HELP: CommandHelp = {
