@@ -86,8 +86,12 @@ async function submitYaml(ctx: RouteContext, request: Request): Promise<Response
     throw new HttpError(413, "workflow too large");
   }
   const bytes = new Uint8Array(await file!.arrayBuffer());
-  const parsed = parseWorkflowYaml(bytes);
-  if (!parsed.ok) throw badInput(ctx, "invalid workflow yaml", { reason: parsed.reason, tag });
+  const parsed = parseWorkflowYaml(bytes, { checkGraphNames: true });
+  if (!parsed.ok) {
+    const err = badInput(ctx, "invalid workflow yaml", { reason: parsed.reason, tag });
+    err.extra = { reason: parsed.reason, errors: parsed.problems };   // additive: why, and where (issue 13)
+    throw err;
+  }
   const flowName = flowNameRaw!.trim();
   if (!flowName) throw badInput(ctx, "missing flow_name", { tag });
 
