@@ -67,7 +67,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       dashboardLang: opts.dashboardLang ?? resolveDashboardLang(settings.dashboardLang, opts.env ?? {}),
     };
     const app = createApp(deps, opts.routes ?? EXTRA_ROUTES, { authenticate: opts.authenticate });
-    server = listen(app, host, opts.port ?? 8000);
+    server = listen(app, host, opts.port ?? 8000, Math.max(settings.httpMaxBodyBytes, settings.wheelMaxBytes) + 1_048_576);
     const listening = server;
     const port = listening.port ?? opts.port ?? 0;
     const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
@@ -94,9 +94,10 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   }
 }
 
-function listen(app: GatewayApp, host: string, port: number): Server<undefined> {
+/** `maxBodyBytes`: the server's own hard cap; the per-route limits (body-limit.ts, wheels) are below it. */
+function listen(app: GatewayApp, host: string, port: number, maxBodyBytes: number): Server<undefined> {
   try {
-    return Bun.serve({ hostname: host, port, idleTimeout: IDLE_TIMEOUT_SEC, fetch: (request) => app.handle(request) });
+    return Bun.serve({ hostname: host, port, idleTimeout: IDLE_TIMEOUT_SEC, maxRequestBodySize: maxBodyBytes, fetch: (request) => app.handle(request) });
   } catch (err) {
     throw new PyocoError("ERR-PYOCO-0018", `cannot listen on ${host}:${port} (${(err as Error).message})`, {
       hint: "choose another --port/--host, or stop the process that uses the port",
