@@ -19,6 +19,8 @@ import { RequestValidationError } from "./validation.ts";
 
 /** A handler error with a fixed `detail` string, e.g. `new HttpError(404, "run not found")`. */
 export class HttpError extends Error {
+  /** Additive fields sent next to `detail` (e.g. the `errors` of a refused flow.yaml); `detail` stays the fixed string clients compare. */
+  extra?: Record<string, unknown>;
   constructor(readonly status: number, readonly detail: string, readonly headers?: Record<string, string>) {
     super(detail);
     this.name = "HttpError";
@@ -53,7 +55,7 @@ export function statusOf(err: unknown): number {
 /** Translate any error thrown by a route into the response the contract prescribes. */
 export function errorResponse(err: unknown, log: Logger, request?: Request): Response {
   const status = statusOf(err);
-  if (err instanceof HttpError) return jsonResponse(status, { detail: err.detail }, err.headers);
+  if (err instanceof HttpError) return jsonResponse(status, { detail: err.detail, ...err.extra }, err.headers);
   if (err instanceof RequestValidationError) return jsonResponse(status, { detail: err.issues });
   if (err instanceof AuthError) return jsonResponse(status, { detail: err.message });
   if (err instanceof BodyTooLargeError) return jsonResponse(status, { detail: BODY_TOO_LARGE_DETAIL, max_bytes: err.limit });

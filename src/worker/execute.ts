@@ -8,7 +8,7 @@ import { decideDisposition, type Disposition, type ExecutionResult } from "../do
 import { NatsUnavailableError } from "../domain/errors.ts";
 import { decodeRunJob, type RunJob } from "../domain/job.ts";
 import { cancelRequested, isTerminal } from "../domain/run.ts";
-import { applyRunEvent, pickupSnapshot, terminalSnapshot, type FinishedReport, type SnapshotEvent } from "../domain/snapshot-writer.ts";
+import { applyRunEvent, pickupSnapshot, requeuedSnapshot, terminalSnapshot, type FinishedReport, type SnapshotEvent } from "../domain/snapshot-writer.ts";
 import { parseWorkflowYaml } from "../domain/workflow-yaml.ts";
 import type { Settings } from "../config/index.ts";
 import type { Delivery, PyocoJetStream } from "../jetstream/index.ts";
@@ -185,6 +185,7 @@ async function settleRun(job: RunJob, run: ActiveRun, executed: Executed, dispos
       ...(disposition.dlq ? { err_id: disposition.dlq.reason === "flow_not_found" ? "ERR-PYOCO-0006" : "ERR-PYOCO-0007", reason: disposition.dlq.reason } : {}),
     });
   } else if (executed.result.kind !== "already_terminal" && executed.result.kind !== "superseded") {
+    if (executed.result.kind === "interrupted" && run.writer) await recordRequeue(run.writer, deps, meta);
     log.warn("run not finished; job returned to the queue", { ...meta, reason: executed.result.kind, detail: (executed.result as { message?: string }).message });
   } else {
     log.info("delivery skipped", { ...meta, reason: executed.result.kind });
@@ -196,6 +197,17 @@ async function settleRun(job: RunJob, run: ActiveRun, executed: Executed, dispos
     else d.term();
   } catch (err) {
     log.warn("settling the job failed; NATS redelivers it after AckWait", { ...meta, err });
+  }
+}
+
+/** Before the job goes back to the queue: say so in the snapshot (PENDING + requeue_reason), so nobody calls it running. */
+async function recordRequeue(writer: RunWriter, deps: ExecuteDeps, meta: Record<string, unknown>): Promise<void> {
+  try {
+    await writer.settle();
+    writer.update((s) => requeuedSnapshot(s, "worker_shutdown", deps.clock.now()));
+    await writer.write();
+  } catch (err) {
+    deps.log.warn("recording the requeue failed; the snapshot still says RUNNING until a worker takes the run", { ...meta, err });
   }
 }
 

@@ -68,7 +68,7 @@ export const workers: ClientSubcommand = {
     const p = parseClientFlags(argv, ctx, FLAGS, HELP);
     if (p.help) { ctx.io.stdout(p.text); return 0; }
     const { flags } = p;
-    const limit = numberFlag(flags.limit, "limit", HELP, FLAGS, { integer: true });
+    const limit = numberFlag(flags.limit, "limit", HELP, FLAGS, { integer: true, min: 1, max: 500 });
     const list = await new LiveClient(p.client).workers({ scope: flags.scope, state: flags.state, includeHidden: flags["include-hidden"], limit });
     if (flags.output === "table") ctx.io.stdout(workersTable(list));
     else if (flags.output === "plugins") ctx.io.stdout(pluginsTable(list));

@@ -87,10 +87,14 @@ async function submitYaml(ctx: RouteContext, request: Request): Promise<Response
     throw new HttpError(413, "workflow too large");
   }
   const bytes = new Uint8Array(await file!.arrayBuffer());
-  const parsed = parseWorkflowYaml(bytes);
-  if (!parsed.ok) throw badInput(ctx, "invalid workflow yaml", { reason: parsed.reason, tag });
-  // Defaults become params: the same depth bound as a JSON body (Python's json must decode the job).
-  if (valueDepthExceeds(parsed.defaults) || findLoneSurrogate(parsed.defaults)) throw badInput(ctx, "invalid workflow yaml", { reason: "defaults nested too deeply", tag });
+  const parsed = parseWorkflowYaml(bytes, { checkGraphNames: true });
+  if (!parsed.ok) {
+    const err = badInput(ctx, "invalid workflow yaml", { reason: parsed.reason, tag });
+    err.extra = { reason: parsed.reason, errors: parsed.problems };   // additive: why, and where (issue 13)
+    throw err;
+  }
+  // Defaults become params: the same bounds as a JSON body (Python's json must decode the job).
+  if (valueDepthExceeds(parsed.defaults) || findLoneSurrogate(parsed.defaults)) throw badInput(ctx, "invalid workflow yaml", { reason: "defaults nested too deeply or not valid unicode", tag });
   const flowName = flowNameRaw!.trim();
   if (!flowName) throw badInput(ctx, "missing flow_name", { tag });
   if (flowName.length > MAX_FLOW_NAME_LENGTH || hasLoneSurrogate(flowName)) throw badInput(ctx, "invalid flow_name", { tag });

@@ -65,7 +65,7 @@ describe("pyoco client submit", () => {
     for (const [args, expected] of cases) {
       const r = await client("submit", ...args);
       expect([args, r.code, r.out]).toEqual([args, 1, ""]);
-      expect(r.err).toStartWith("ERR-PYOCO-0018: CLI引数が不正です（入力形式を確認してください）\n");
+      expect(r.err).toStartWith("ERR-PYOCO-0018: invalid command-line arguments\n");
       for (const part of expected) expect(r.err).toContain(part);
     }
   });
@@ -88,7 +88,7 @@ describe("pyoco client reads", () => {
     const r = await client("submit-yaml", "--workflow-file", "nope.yaml", "--flow-name", "main", "--tag", "y");
     expect(r.code).toBe(1);
     expect(r.err).toStartWith("ERR-PYOCO-0018: file I/O error\n- reason: ");
-    expect(r.err).toEndWith("- hint: check file path and permission\n");
+    expect(r.err).toEndWith(`- hint: check that nope.yaml exists and is readable (relative to ${dir})\n`);
   });
 
   test("list --output table shows one aligned row per run; list-vnext adds the next_cursor line", async () => {
@@ -138,14 +138,17 @@ describe("pyoco client cancel", () => {
     const id = (await client("submit")).json.run_id;
     const r = await client("cancel", "--run-id", id, "--wait", "--timeout-sec", "1");
     expect(r.code).toBe(1);
-    expect(r.err).toBe(`ERR-PYOCO-CANCEL: wait timeout\n- reason: cancel wait timeout for run_id=${id}\n- hint: retry cancel or inspect run/worker status\n`);
+    expect(r.err).toBe(`ERR-PYOCO-CANCEL: wait timeout\n- reason: cancel wait timeout for run_id=${id} after 1 s; a running run may take the cancel grace period `
+      + `(PYOCO_CANCEL_GRACE_PERIOD_SEC, 30 s here) to stop before the worker kills it\n`
+      + `- hint: wait longer with --timeout-sec, or look at the run with \`pyoco client get ${id}\` and its worker with \`pyoco client workers\`\n`);
   });
 
   test("--run-id is required", async () => {
     const r = await client("cancel");
     expect(r.code).toBe(1);
     expect(r.err).toContain("- reason: the following arguments are required: --run-id\n");
-    expect(r.err).toContain("- hint: pyoco client cancel -h\n");
+    expect(r.err).toContain("- hint: pass --run-id ID, e.g. `pyoco client cancel --run-id");
+    expect(r.err).not.toContain("usage: usage:");
   });
 });
 
@@ -153,7 +156,8 @@ describe("pyoco client errors", () => {
   test("an HTTP error is the ERR-PYOCO-HTTP request block with status, method, path and body", async () => {
     const r = await client("tasks", "missing");
     expect(r.code).toBe(1);
-    expect(r.err).toBe('ERR-PYOCO-HTTP: request failed\n- reason: HTTP 404 GET /runs/missing/tasks: {"detail":"run not found"}\n- hint: check server status and request parameters\n');
+    expect(r.err).toBe('ERR-PYOCO-HTTP: request failed\n- reason: HTTP 404 GET /runs/missing/tasks: {"detail":"run not found"}\n'
+      + `- hint: no such run at ${gw.baseUrl}; \`pyoco client list --output table\` shows the runs\n`);
   });
 
   test("a refused connection is the ERR-PYOCO-HTTP connection block", async () => {
@@ -163,7 +167,8 @@ describe("pyoco client errors", () => {
     const io = captureIo();
     const code = await run(["client", "--server", `http://127.0.0.1:${port}`, "list"], io);
     expect(code).toBe(1);
-    expect(io.err).toBe(`ERR-PYOCO-HTTP: connection error\n- reason: connection refused (http://127.0.0.1:${port}/runs)\n- hint: check --server URL and gateway availability\n`);
+    expect(io.err).toBe(`ERR-PYOCO-HTTP: connection error\n- reason: connection refused (http://127.0.0.1:${port}/runs)\n`
+      + `- hint: is the gateway running at http://127.0.0.1:${port}? start it with \`pyoco up\`, or pass --server URL (or set PYOCO_SERVER_URL)\n`);
   });
 
   test("global flags work after the subcommand too, and PYOCO_SERVER_URL is the default server", async () => {
