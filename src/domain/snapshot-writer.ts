@@ -14,6 +14,8 @@ const COPIED_FROM_EXISTING = [
   "approval_required", "approval_status", "approval_requested_at", "approved_at", "approved_by", "approval_comment",
   "rejected_at", "rejected_by", "rejection_reason", "child_run_ids", "spawn_count", "result_summary",
   "cancel_requested_at", "cancel_requested_by", "cancel_reason",
+  // ours: a run created by POST /dlq/{seq}/requeue keeps where it came from
+  "requeued_from", "requeued_from_dlq",
 ] as const;
 
 /** Fields taken from the job when truthy. */

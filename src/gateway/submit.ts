@@ -24,13 +24,20 @@ export interface SubmitInput {
   caller: Caller | null;
   /** YAML submits: the raw text travels in the job; sha256/bytes are recorded in the snapshot. */
   yaml?: { text: string; sha256: string; bytes: number; scheduleId?: string | null };
+  /**
+   * A run id chosen by the caller (DLQ requeue derives it from the entry). The create-only
+   * snapshot write then makes a second submit of the same id fail with RevisionConflictError.
+   */
+  runId?: string;
+  /** Extra snapshot fields (ours, e.g. `requeued_from`); never overrides the standard ones. */
+  extra?: Record<string, unknown>;
 }
 
 export interface SubmitResult { run_id: string; status: "PENDING"; bundle_hash: null }
 
 export async function submitRun(deps: Pick<GatewayDeps, "js" | "clock" | "log">, input: SubmitInput): Promise<SubmitResult> {
   const { js, clock, log } = deps;
-  const runId = crypto.randomUUID();
+  const runId = input.runId ?? crypto.randomUUID();
   const now = clock.now();
   const tags = input.tags.length ? input.tags : [input.tag];
   const common = {
@@ -38,6 +45,7 @@ export async function submitRun(deps: Pick<GatewayDeps, "js" | "clock" | "log">,
     tenantId: input.caller?.tenantId ?? null, apiKeyId: input.caller?.apiKeyId ?? null,
   };
   const snapshot = initialSnapshot({ ...common, now, yaml: input.yaml });
+  for (const [k, v] of Object.entries(input.extra ?? {})) if (!(k in snapshot)) (snapshot as Record<string, unknown>)[k] = v;
   const job = buildRunJob({ ...common, submittedAt: now, yaml: input.yaml });
   // A message over NATS's max_payload would be refused by the server: say so (413), not "NATS down" (503).
   if (Math.max(wireSize(job), wireSize(snapshot)) > js.maxPayload - JOB_ENVELOPE_BYTES) {

@@ -157,6 +157,7 @@ async function settleRun(job: RunJob, run: ActiveRun, executed: Executed, dispos
     const payload: Record<string, unknown> = {
       run_id: job.run_id, flow_name: job.flow_name, tag: job.tag, tags: job.tags,
       tenant_id: job.tenant_id ?? null, api_key_id: job.api_key_id ?? null, worker_id: deps.workerId,
+      ...requeueFields(job),
     };
     if (disposition.dlq.reason === "max_deliver_exceeded") payload.num_delivered = d.deliveryCount;
     await publishDlq(deps, job.tag, disposition.dlq.reason, disposition.dlq.error, payload);
@@ -198,6 +199,21 @@ async function settleRun(job: RunJob, run: ActiveRun, executed: Executed, dispos
   } catch (err) {
     log.warn("settling the job failed; NATS redelivers it after AckWait", { ...meta, err });
   }
+}
+
+/**
+ * Additive DLQ fields (ours): what `POST /dlq/{seq}/requeue` needs to submit the same run again
+ * (params and the flow.yaml text travel only in the job, which is gone once it is settled).
+ */
+function requeueFields(job: RunJob): Record<string, unknown> {
+  const out: Record<string, unknown> = { params: job.params, submitted_at: job.submitted_at };
+  if (typeof job.workflow_yaml === "string" && job.workflow_yaml !== "") {
+    Object.assign(out, {
+      workflow_yaml: job.workflow_yaml, workflow_yaml_sha256: job.workflow_yaml_sha256 ?? null,
+      workflow_yaml_bytes: job.workflow_yaml_bytes ?? null, schedule_id: job.schedule_id ?? null,
+    });
+  }
+  return out;
 }
 
 /** Before the job goes back to the queue: say so in the snapshot (PENDING + requeue_reason), so nobody calls it running. */

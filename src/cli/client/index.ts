@@ -27,6 +27,7 @@ export const SUBCOMMANDS: Record<string, Loader> = {
   workers: async () => (await import("./workers.ts")).workers,
   "worker-hide": async () => (await import("./workers.ts")).workerHide,
   "worker-unhide": async () => (await import("./workers.ts")).workerUnhide,
+  dlq: async () => (await import("./dlq.ts")).dlq,
 };
 
 /** One-line summaries for `pyoco client --help` (kept here so help needs no imports). */
@@ -42,6 +43,7 @@ const SUMMARIES: Record<string, string> = {
   workers: "list workers and their state",
   "worker-hide": "hide a worker from the default workers list",
   "worker-unhide": "show a hidden worker again",
+  dlq: "dead-letter entries: list, groups, show, requeue, purge",
 };
 
 const HELP: CommandHelp = {
