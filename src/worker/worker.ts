@@ -144,7 +144,7 @@ export class Worker {
     const keys = await js.stream(`KV_${js.names.authBucket}`).then((s) => s?.messages ?? 0, () => 0);
     const multiTenant = keys > 0 || this.opts.settings.authMode === "api_key";
     this.opts.log.warn("no module allow-list: any flow.yaml submitter can run any Python code on this worker (callable: os:system)", {
-      err_id: "ERR-PYOCO-0040", worker_id: this.opts.workerId, gateway_auth: multiTenant ? "api_key" : "unknown_or_none",
+      err_id: "ERR-PYOCO-0050", worker_id: this.opts.workerId, gateway_auth: multiTenant ? "api_key" : "unknown_or_none",
       hint: multiTenant
         ? "API keys are in use: every tenant can run code on this worker; set --allow-module PREFIX (or PYOCO_WORKER_ALLOWED_MODULES) to the packages your flows use"
         : "set --allow-module PREFIX (or PYOCO_WORKER_ALLOWED_MODULES) unless every submitter is trusted with code execution here",

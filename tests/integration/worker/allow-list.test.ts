@@ -57,7 +57,7 @@ async function expectRejected(id: string, code: string, mention: string) {
 describe("module allow-list", () => {
   test("the worker logs its allow-list at start instead of the no-allow-list warning", () => {
     expect(worker.logs().some((l) => l.message === "module allow-list active")).toBe(true);
-    expect(worker.logs().some((l) => l.err_id === "ERR-PYOCO-0040")).toBe(false);
+    expect(worker.logs().some((l) => l.err_id === "ERR-PYOCO-0050")).toBe(false);
   });
 
   test("callable: os:system is refused before import; the command never runs", async () => {
@@ -87,12 +87,12 @@ describe("module allow-list", () => {
 });
 
 describe("worker start", () => {
-  test("PYOCO_WORKER_ALLOWED_MODULES works like the flag; without any allow-list the worker warns (ERR-PYOCO-0040)", async () => {
+  test("PYOCO_WORKER_ALLOWED_MODULES works like the flag; without any allow-list the worker warns (ERR-PYOCO-0050)", async () => {
     const viaEnv = await startWorker({ natsUrl: nats.url, tags: ["allow-env"], workerId: "allow-env", env: { PYOCO_WORKER_ALLOWED_MODULES: "demo_tasks, company.flows" } });
     const open = await startWorker({ natsUrl: nats.url, tags: ["allow-none"], workerId: "allow-none" });
     try {
       expect(viaEnv.logs().find((l) => l.message === "module allow-list active")?.allowed_modules).toEqual(["demo_tasks", "company.flows"]);
-      const warning = open.logs().find((l) => l.err_id === "ERR-PYOCO-0040");
+      const warning = open.logs().find((l) => l.err_id === "ERR-PYOCO-0050");
       expect(warning?.level).toBe("WARNING");
       expect(String(warning?.message)).toContain("any flow.yaml submitter can run any Python code");
       const id = await submitRun(js, "evil", { tag: "allow-env", yaml: yaml("system", { system: "os:getpid" }) });
