@@ -52,7 +52,7 @@ const SNAPSHOT: JsonSchema = {
 
 const SUMMARY: JsonSchema = {
   type: "object", description: "list view: only these keys, and only those present in the snapshot",
-  properties: Object.fromEntries(SUMMARY_KEYS.map((k) => [k, (SNAPSHOT.properties as Record<string, unknown>)[k]])),
+  properties: Object.fromEntries(SUMMARY_KEYS.map((k) => [k, (SNAPSHOT.properties as Record<string, unknown>)[k] ?? {}])),
 };
 
 const NOT_FOUND = { 404: { description: "run not found (also for ids outside the NATS key alphabet and other tenants' runs)" } };
