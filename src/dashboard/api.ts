@@ -124,7 +124,10 @@ export class DashboardApi {
 
   // ── DLQ ──
   dlqGroups(signal?: AbortSignal): Promise<DlqGroupList> { return this.request("GET", "/dlq/groups", { signal }); }
-  dlqEntries(signal?: AbortSignal): Promise<DlqPage> { return this.request("GET", "/dlq", { query: { limit: 100 }, signal }); }
+  /** The newest entries, or only those of one group. */
+  dlqEntries(fingerprint: string | null, signal?: AbortSignal): Promise<DlqPage> {
+    return this.request("GET", "/dlq", { query: { limit: 100, fingerprint: fingerprint ?? undefined }, signal });
+  }
   requeueEntry(seq: number): Promise<DlqRequeueResult> { return this.request("POST", `/dlq/${seq}/requeue`, { json: {} }); }
   requeueGroup(fingerprint: string): Promise<DlqGroupRequeueResult> {
     return this.request("POST", `/dlq/groups/${encodeURIComponent(fingerprint)}/requeue`, { json: {} });

@@ -5,12 +5,13 @@
  *
  * Covers (issue 11 "Dashboard"): finding a run among 1,000 in the dense table (≥ 20 rows visible
  * at 1366×768), following a run live to its end with timeline and task details, cancelling with
- * a confirmation, the API-key prompt on 401/403, every visible word in Japanese and English, the
+ * a confirmation, requeuing a DLQ group, the Wheels panel (issue 9), the API-key prompt on 401/403, every visible word in Japanese and English, the
  * compact phone layout, and panels that say "not available" while their endpoint answers 404.
  * Screenshots go to tests/artifacts/ (git-ignored).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { apiKeyKvKey, generateApiKey } from "../../src/domain/api-key.ts";
@@ -22,6 +23,9 @@ import { watchRoutes } from "../../src/gateway/routes/watch.ts";
 import { workersRoutes } from "../../src/gateway/routes/workers.ts";
 import { startTestGateway } from "../helpers/gateway.ts";
 import { startStack } from "../helpers/stack.ts";
+import { buildWheel, wheelForm } from "../helpers/wheels.ts";
+import { waitFor } from "../../src/lib/async.ts";
+import type { DlqGroupList, DlqPage } from "../../src/client/types.ts";
 
 type Stack = Awaited<ReturnType<typeof startStack>>;
 type Lang = "en" | "ja";
@@ -242,6 +246,70 @@ describe("dashboard (real gateway + worker + Chromium)", () => {
     await page.waitForSelector("#workersList tr.worker-item", { timeout: 15_000 });
     expect(await page.inputValue("#langSwitch")).toBe("en");
     expect(problems).toEqual([]);
+  }, 60_000);
+
+  test("requeues a DLQ group after a confirmation; its entries say which runs they became", async () => {
+    const base = stack!.baseUrl;
+    await Promise.all([1, 2, 3].map((n) => post("/runs", { flow_name: "boom", params: { n } })));
+    const group = await waitFor(async () => {
+      const g = await (await fetch(`${base}/dlq/groups`)).json() as DlqGroupList;
+      return g.items.find((x) => x.flow_name === "boom" && x.count === 3) ?? null;
+    }, { timeoutMs: 60_000, intervalMs: 200, what: "a DLQ group of 3 boom runs" });
+
+    const { page, problems } = await openDashboard({ hash: "#view=dlq", waitRuns: false });
+    const groupRow = `#dlqGroups tr.dlq-group[data-fingerprint="${group.fingerprint}"]`;
+    await page.waitForSelector(groupRow, { timeout: 15_000 });
+    expect((await page.textContent(`${groupRow} .dlq-count`))?.trim()).toBe("3");
+    expect(await page.textContent(groupRow)).toContain("Execution error");
+    // Selecting the group lists its entries only.
+    await page.click(`${groupRow} td:first-child`);
+    await page.waitForFunction(() => document.querySelectorAll("#dlqEntries tr.dlq-entry").length === 3, null, { timeout: 10_000 });
+
+    await page.click(`${groupRow} .dlq-requeue-group`);
+    await page.waitForSelector("#confirmDialog[open]", { timeout: 5_000 });
+    expect(await page.textContent("#confirmBody")).toContain("3 entries of boom");
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-1366x768-en-dlq-confirm.png") });
+    await page.click("#confirmYes");
+    await page.waitForFunction(() => [...document.querySelectorAll("#dlqPanel .note")].some((n) => n.textContent?.includes("Requeued 3")), null, { timeout: 15_000 });
+
+    // The gateway made one new run per entry; the entries link to them.
+    const entries = await (await fetch(`${base}/dlq?fingerprint=${group.fingerprint}&limit=500`)).json() as DlqPage;
+    const requeued = entries.items.map((e) => e.requeued_run_id).filter((id): id is string => Boolean(id));
+    expect(requeued.length).toBe(3);
+    for (const id of requeued) expect((await fetch(`${base}/runs/${id}`)).status).toBe(200);
+    await page.waitForFunction((n) => document.querySelectorAll('#dlqEntries a[href^="#run="]').length >= n, 3, { timeout: 15_000 });
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-1366x768-en-dlq.png") });
+    await page.click('#dlqEntries a[href^="#run="]');
+    await page.waitForSelector("#detailPanel #detailMeta", { timeout: 10_000 });
+    expect(requeued.some((id) => page.url().includes(encodeURIComponent(id)))).toBe(true);
+    expect(problems).toEqual([]);
+  }, 90_000);
+
+  test("Wheels panel: an uploaded wheel with its version and tags, and who uploaded it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pyoco-dash-wheel-"));
+    try {
+      const file = await buildWheel(dir, { name: "dash_demo", version: "1.2.0", modules: { "dash_demo/__init__.py": "X = 1\n" } });
+      const bytes = new Uint8Array(await Bun.file(file).arrayBuffer());
+      const res = await fetch(`${stack!.baseUrl}/wheels`, { method: "POST", body: wheelForm("dash_demo-1.2.0-py3-none-any.whl", bytes, { tags: "default,gpu" }), headers: { "user-agent": "e2e-uploader" } });
+      expect(res.status).toBe(200);
+      const { page, problems } = await openDashboard({ hash: "#view=wheels", waitRuns: false, lang: "ja" });
+      const item = '#wheelsTable tr.wheel-item[data-wheel="dash_demo-1.2.0-py3-none-any.whl"]';
+      await page.waitForSelector(item, { timeout: 15_000 });
+      const text = await page.textContent(item);
+      expect(text).toContain("dash_demo");
+      expect(text).toContain("1.2.0");
+      expect(text).toContain("gpu");
+      await page.waitForSelector('#wheelHistoryTable tr.wheel-event[data-action="upload"]', { timeout: 15_000 });
+      expect(await page.textContent('#wheelHistoryTable tr.wheel-event[data-action="upload"]')).toContain("アップロード");
+      expect(await page.textContent('#wheelHistoryTable tr.wheel-event[data-action="upload"]')).toContain("127.0.0.1");
+      // each worker's sync state is listed
+      await page.waitForSelector('#wheelsWorkers li.wsync-item[data-worker-id="stack-worker"]', { timeout: 15_000 });
+      expect(await englishLeaks(page)).toEqual([]);
+      await page.screenshot({ path: join(ARTIFACTS, "dashboard-1366x768-ja-wheels.png") });
+      expect(problems).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 
   test("on a gateway without DLQ, logs, wheels and schedules the panels say 'not available', no error", async () => {

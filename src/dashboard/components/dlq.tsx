@@ -14,8 +14,9 @@ import { confirmAction, ErrorNote, Note, Section, Time } from "./common.tsx";
 
 export function DlqPanel({ api, now }: { api: DashboardApi; now: number }) {
   useStore(langStore);
+  const [group, setGroup] = useState<string | null>(null);
   const groups = usePoll(api, "dlq", (s) => api.dlqGroups(s), 5000);
-  const entries = usePoll(api, "dlq", (s) => api.dlqEntries(s), 5000);
+  const entries = usePoll(api, "dlq", (s) => api.dlqEntries(group, s), 5000, [group]);
   const [busy, setBusy] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
 
@@ -32,7 +33,7 @@ export function DlqPanel({ api, now }: { api: DashboardApi; now: number }) {
     setBusy(g.fingerprint);
     try {
       const res = await api.requeueGroup(g.fingerprint);
-      const ids = res.requeued.map((r) => r.run_id);
+      const ids = res.requeued.filter((r) => r.run_id).map((r) => r.run_id);
       setDone(t("dlq.requeued", { n: ids.length, runs: runLinks(ids) }));
       reportOk("dlq-requeue");
     } catch (err) {
@@ -85,14 +86,16 @@ export function DlqPanel({ api, now }: { api: DashboardApi; now: number }) {
                     </tr></thead>
                     <tbody>
                       {groups.data.items.map((g) => (
-                        <tr class="dlq-group" data-fingerprint={g.fingerprint}>
+                        <tr class={`dlq-group${group === g.fingerprint ? " active" : ""}`} data-fingerprint={g.fingerprint} tabIndex={0}
+                          title={t("dlq.showEntries")} onClick={() => setGroup(group === g.fingerprint ? null : g.fingerprint)}
+                          onKeyDown={(e) => { if (e.key === "Enter") setGroup(group === g.fingerprint ? null : g.fingerprint); }}>
                           <td><span class="chip chip-bad">{reasonText(g.reason)}</span></td>
                           <td>{g.flow_name ?? "—"}</td>
                           <td class="mono small clip" title={g.sample?.error ?? g.error_pattern}>{g.error_pattern || "—"}</td>
                           <td class="num dlq-count">{g.count}</td>
                           <td><Time ts={g.first_seen} now={now} /></td>
                           <td><Time ts={g.last_seen} now={now} /></td>
-                          <td><button type="button" class="btn btn-small btn-accent dlq-requeue-group" disabled={busy !== null} onClick={() => requeueGroup(g)}>{t("dlq.requeueAll")}</button></td>
+                          <td><button type="button" class="btn btn-small btn-accent dlq-requeue-group" disabled={busy !== null} onClick={(e) => { e.stopPropagation(); void requeueGroup(g); }}>{t("dlq.requeueAll")}</button></td>
                         </tr>
                       ))}
                     </tbody>
@@ -100,7 +103,8 @@ export function DlqPanel({ api, now }: { api: DashboardApi; now: number }) {
                 </div>
               )}
             </Section>
-            <Section title={t("dlq.entries")} id="dlqEntriesCard">
+            <Section title={group ? t("dlq.groupEntries") : t("dlq.entries")} id="dlqEntriesCard"
+              extra={group ? <button type="button" id="dlqAllEntries" class="btn btn-ghost btn-small" onClick={() => setGroup(null)}>{t("dlq.allEntries")}</button> : undefined}>
               {entries.error && <ErrorNote text={entries.error} onRetry={entries.reload} />}
               {entries.data && entries.data.items.length === 0 && <Note>{t("dlq.empty")}</Note>}
               {entries.data && entries.data.items.length > 0 && (
@@ -120,7 +124,7 @@ export function DlqPanel({ api, now }: { api: DashboardApi; now: number }) {
                           <td>{e.tag ?? "—"}</td>
                           <td class="mono small clip" title={e.error ?? undefined}>{e.error ?? "—"}</td>
                           <td class="mono">{e.requeued_run_id ? <a href={`#run=${encodeURIComponent(e.requeued_run_id)}`}>{e.requeued_run_id.slice(0, 8)}</a> : "—"}</td>
-                          <td><button type="button" class="btn btn-small dlq-requeue" disabled={busy !== null} onClick={() => requeueEntry(e)}>{t("dlq.requeue")}</button></td>
+                          <td><button type="button" class="btn btn-small dlq-requeue" disabled={busy !== null || Boolean(e.requeued_run_id)} onClick={() => requeueEntry(e)}>{t("dlq.requeue")}</button></td>
                         </tr>
                       ))}
                     </tbody>
