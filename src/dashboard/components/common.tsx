@@ -58,6 +58,21 @@ export function ErrorNote({ text, onRetry }: { text: string; onRetry?: () => voi
   );
 }
 
+/**
+ * A whole section of the page (DLQ, Wheels, Schedules): a heading, then either a short "not
+ * available" note (the gateway answered 404) or the explanation and the content.
+ */
+export function Panel({ id, title, unavailable, explain, children }: { id: string; title: string; unavailable: string | null; explain: string; children: ComponentChildren }) {
+  return (
+    <section id={id} class="panel" aria-labelledby={`${id}Title`}>
+      <div class="panel-head"><h2 id={`${id}Title`}>{title}</h2></div>
+      <div class="panel-scroll">
+        {unavailable ? <Note kind="unavailable">{unavailable}</Note> : <><p class="muted small">{explain}</p>{children}</>}
+      </div>
+    </section>
+  );
+}
+
 export function Section({ title, id, children, extra }: { title: string; id?: string; children: ComponentChildren; extra?: ComponentChildren }) {
   return (
     <section class="card" id={id}>

@@ -10,7 +10,7 @@ import { usePoll } from "../hooks.ts";
 import { langStore, t, tExact } from "../i18n.ts";
 import { reportError, reportOk } from "../status.ts";
 import { useStore } from "../store.ts";
-import { confirmAction, ErrorNote, Note, Section, Time } from "./common.tsx";
+import { confirmAction, ErrorNote, Note, Panel, Section, Time } from "./common.tsx";
 
 export function DlqPanel({ api, now }: { api: DashboardApi; now: number }) {
   useStore(langStore);
@@ -23,17 +23,12 @@ export function DlqPanel({ api, now }: { api: DashboardApi; now: number }) {
   const reasonText = (r: string) => tExact("reason", r) || r;
   const runLinks = (ids: string[]) => ids.slice(0, 5).map((id) => id.slice(0, 8)).join(", ") + (ids.length > 5 ? "…" : "");
 
-  const requeueGroup = async (g: DlqGroup) => {
-    const ok = await confirmAction({
-      title: t("confirm.requeueTitle"),
-      body: t("confirm.requeueGroup", { count: g.count, flow: g.flow_name ?? "—", reason: reasonText(g.reason) }),
-      yes: "confirm.requeueYes", no: "confirm.back",
-    });
-    if (!ok) return;
-    setBusy(g.fingerprint);
+  /** Confirm, requeue, report the new runs (or the error), refresh both lists. */
+  const requeue = async (key: string, body: string, call: () => Promise<string[]>) => {
+    if (!(await confirmAction({ title: t("confirm.requeueTitle"), body, yes: "confirm.requeueYes", no: "confirm.back" }))) return;
+    setBusy(key);
     try {
-      const res = await api.requeueGroup(g.fingerprint);
-      const ids = res.requeued.filter((r) => r.run_id).map((r) => r.run_id);
+      const ids = await call();
       setDone(t("dlq.requeued", { n: ids.length, runs: runLinks(ids) }));
       reportOk("dlq-requeue");
     } catch (err) {
@@ -44,35 +39,17 @@ export function DlqPanel({ api, now }: { api: DashboardApi; now: number }) {
       entries.reload();
     }
   };
-
-  const requeueEntry = async (e: DlqEntry) => {
-    const ok = await confirmAction({
-      title: t("confirm.requeueTitle"),
-      body: t("confirm.requeueEntry", { seq: e.seq, flow: e.flow_name ?? "—" }),
-      yes: "confirm.requeueYes", no: "confirm.back",
-    });
-    if (!ok) return;
-    setBusy(`seq:${e.seq}`);
-    try {
-      const res = await api.requeueEntry(e.seq);
-      setDone(t("dlq.requeued", { n: 1, runs: runLinks([res.run_id]) }));
-      reportOk("dlq-requeue");
-    } catch (err) {
-      reportError("dlq-requeue", errorText(err));
-    } finally {
-      setBusy(null);
-      groups.reload();
-      entries.reload();
-    }
-  };
+  const requeueGroup = (g: DlqGroup) => requeue(g.fingerprint,
+    t("confirm.requeueGroup", { count: g.count, flow: g.flow_name ?? "—", reason: reasonText(g.reason) }),
+    async () => (await api.requeueGroup(g.fingerprint)).requeued.filter((r) => r.run_id).map((r) => r.run_id));
+  const requeueEntry = (e: DlqEntry) => requeue(`seq:${e.seq}`,
+    t("confirm.requeueEntry", { seq: e.seq, flow: e.flow_name ?? "—" }),
+    async () => [(await api.requeueEntry(e.seq)).run_id]);
 
   return (
-    <section id="dlqPanel" class="panel" aria-labelledby="dlqTitle">
-      <div class="panel-head"><h2 id="dlqTitle">{t("dlq.title")}</h2></div>
-      <div class="panel-scroll">
-        {groups.unavailable ? <Note kind="unavailable">{t("dlq.unavailable")}</Note> : (
+    <Panel id="dlqPanel" title={t("dlq.title")} unavailable={groups.unavailable ? t("dlq.unavailable") : null} explain={t("dlq.explain")}>
+      {(
           <>
-            <p class="muted small">{t("dlq.explain")}</p>
             {done && <Note>{done}</Note>}
             <Section title={t("dlq.groups")} id="dlqGroupsCard">
               {groups.error && <ErrorNote text={groups.error} onRetry={groups.reload} />}
@@ -133,8 +110,7 @@ export function DlqPanel({ api, now }: { api: DashboardApi; now: number }) {
               )}
             </Section>
           </>
-        )}
-      </div>
-    </section>
+      )}
+    </Panel>
   );
 }

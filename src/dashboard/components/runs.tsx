@@ -32,6 +32,11 @@ const COLUMNS: Column[] = [
   { key: "updated_at", label: "col.updated", cls: "c-updated" },
 ];
 
+/** Substring filters beside the search box (ids kept from the original page). */
+const TEXT_FILTERS: Array<[id: string, field: "flow" | "tag" | "worker", label: TextKey]> = [
+  ["fFlow", "flow", "filters.flow"], ["fTag", "tag", "filters.tag"], ["fWorkerId", "worker", "filters.worker"],
+];
+
 const SORT_LABEL: Record<SortKey, TextKey> = {
   ops_default: "sort.ops", status: "col.status", run_id: "col.run", flow_name: "col.flow", tag: "col.tag",
   worker_id: "col.worker", start_time: "col.started", duration: "col.duration", updated_at: "col.updated", end_time: "fact.ended",
@@ -106,18 +111,12 @@ export function RunsPanel({ feed, selectedId, onSelect, now }: RunsPanelProps) {
             {STATUS_FILTERS.map((s) => <option value={s}>{t(`status.${s}` as TextKey)}</option>)}
           </select>
         </label>
-        <label class="field field-extra">
-          <span>{t("filters.flow")}</span>
-          <input id="fFlow" type="text" spellcheck={false} placeholder={t("filters.containsPh")} value={filter.flow} onInput={(e) => set({ flow: e.currentTarget.value })} />
-        </label>
-        <label class="field field-extra">
-          <span>{t("filters.tag")}</span>
-          <input id="fTag" type="text" spellcheck={false} placeholder={t("filters.containsPh")} value={filter.tag} onInput={(e) => set({ tag: e.currentTarget.value })} />
-        </label>
-        <label class="field field-extra">
-          <span>{t("filters.worker")}</span>
-          <input id="fWorkerId" type="text" spellcheck={false} placeholder={t("filters.containsPh")} value={filter.worker} onInput={(e) => set({ worker: e.currentTarget.value })} />
-        </label>
+        {TEXT_FILTERS.map(([id, field, label]) => (
+          <label class="field field-extra">
+            <span>{t(label)}</span>
+            <input id={id} type="text" spellcheck={false} placeholder={t("filters.containsPh")} value={filter[field]} onInput={(e) => set({ [field]: e.currentTarget.value })} />
+          </label>
+        ))}
         <label class="field field-sort">
           <span>{t("sort.label")}</span>
           <span class="sort-pair">

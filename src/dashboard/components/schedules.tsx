@@ -11,7 +11,7 @@ import { langStore, t, tDynamic } from "../i18n.ts";
 import type { RunsFeed } from "../runs-feed.ts";
 import { reportError, reportOk } from "../status.ts";
 import { useStore } from "../store.ts";
-import { ErrorNote, Note, StatusBadge, Time } from "./common.tsx";
+import { ErrorNote, Note, Panel, StatusBadge, Time } from "./common.tsx";
 
 export function SchedulesPanel({ api, feed, now }: { api: DashboardApi; feed: RunsFeed; now: number }) {
   const lang = useStore(langStore);
@@ -41,12 +41,9 @@ export function SchedulesPanel({ api, feed, now }: { api: DashboardApi; feed: Ru
 
   const items = schedules.data ?? [];
   return (
-    <section id="schedulesPanel" class="panel" aria-labelledby="schedulesTitle">
-      <div class="panel-head"><h2 id="schedulesTitle">{t("sched.title")}</h2></div>
-      <div class="panel-scroll">
-        {schedules.unavailable ? <Note kind="unavailable">{t("sched.unavailable")}</Note> : (
+    <Panel id="schedulesPanel" title={t("sched.title")} unavailable={schedules.unavailable ? t("sched.unavailable") : null} explain={t("sched.explain")}>
+      {(
           <>
-            <p class="muted small">{t("sched.explain")}</p>
             {schedules.error && <ErrorNote text={schedules.error} onRetry={schedules.reload} />}
             {schedules.data && items.length === 0 && <Note>{t("sched.empty")}</Note>}
             {items.length > 0 && (
@@ -88,8 +85,7 @@ export function SchedulesPanel({ api, feed, now }: { api: DashboardApi; feed: Ru
               </div>
             )}
           </>
-        )}
-      </div>
-    </section>
+      )}
+    </Panel>
   );
 }

@@ -8,7 +8,7 @@ import { formatBytes } from "../format.ts";
 import { usePoll } from "../hooks.ts";
 import { langStore, t, tExact } from "../i18n.ts";
 import { useStore } from "../store.ts";
-import { ErrorNote, Note, Section, Time, WithSlot, SLOT } from "./common.tsx";
+import { ErrorNote, Note, Panel, Section, SLOT, Time, WithSlot } from "./common.tsx";
 import { WheelSyncBadge } from "./workers.tsx";
 
 /** `name-1.2.0-py3-none-any.whl` → package and version (PEP 427 file name). */
@@ -23,12 +23,9 @@ export function WheelsPanel({ api, now }: { api: DashboardApi; now: number }) {
   const history = usePoll(api, "wheels", (s) => api.wheelHistory(s), 10_000);
   const workers = usePoll(api, "workers", (s) => api.workers({ state: "ALL", includeHidden: false }, s), 10_000);
   return (
-    <section id="wheelsPanel" class="panel" aria-labelledby="wheelsTitle">
-      <div class="panel-head"><h2 id="wheelsTitle">{t("wheels.title")}</h2></div>
-      <div class="panel-scroll">
-        {wheels.unavailable ? <Note kind="unavailable">{t("wheels.unavailable")}</Note> : (
+    <Panel id="wheelsPanel" title={t("wheels.title")} unavailable={wheels.unavailable ? t("wheels.unavailable") : null} explain={t("wheels.explain")}>
+      {(
           <>
-            <p class="muted small">{t("wheels.explain")}</p>
             <Section title={t("wheels.registry")} id="wheelsRegistry">
               {wheels.error && <ErrorNote text={wheels.error} onRetry={wheels.reload} />}
               {wheels.data && wheels.data.length === 0 && <Note>{t("wheels.empty")}</Note>}
@@ -47,9 +44,8 @@ export function WheelsPanel({ api, now }: { api: DashboardApi; now: number }) {
               {history.data && history.data.length > 0 && <HistoryTable events={history.data} now={now} />}
             </Section>
           </>
-        )}
-      </div>
-    </section>
+      )}
+    </Panel>
   );
 }
 
