@@ -27,6 +27,7 @@ import type { Authenticator, Caller, GatewayApp, RouteContext, RoutePlugin } fro
 import { healthRoutes } from "./routes/health.ts";
 import { openApiRoutes, type RouteDoc } from "./routes/openapi.ts";
 import { runRoutes } from "./routes/runs.ts";
+import { scheduleRoutes } from "./routes/schedules.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { queuesRoutes } from "./routes/queues.ts";
@@ -42,6 +43,7 @@ export { visibleTo } from "./route-context.ts";
  */
 export const EXTRA_ROUTES: RoutePlugin[] = [
   metricsRoutes, watchRoutes, workersRoutes, queuesRoutes, dashboardRoutes,   // live operations (issue 5)
+  scheduleRoutes,                                                              // YAML schedules (issue 12)
 ];
 
 export interface AppOptions {

@@ -4,6 +4,7 @@
  * fails, the snapshot is deleted again before the 503, so no orphan run is ever listed.
  * Used by `POST /runs`, `POST /runs/yaml`, and by anything else that starts runs (schedules).
  */
+import { RevisionConflictError } from "../domain/errors.ts";
 import { buildRunJob } from "../domain/job.ts";
 import { initialSnapshot } from "../domain/run.ts";
 import type { Caller } from "./route-context.ts";
@@ -18,20 +19,35 @@ export interface SubmitInput {
   caller: Caller | null;
   /** YAML submits: the raw text travels in the job; sha256/bytes are recorded in the snapshot. */
   yaml?: { text: string; sha256: string; bytes: number; scheduleId?: string | null };
+  /**
+   * A run id chosen by the caller (a schedule fire: one id per slot). When that run exists
+   * already, nothing new is created: its job is published again if it is still PENDING (the
+   * message id makes JetStream drop a duplicate), so a fire interrupted between the two steps
+   * completes without a second run.
+   */
+  runId?: string;
 }
 
 export interface SubmitResult { run_id: string; status: "PENDING"; bundle_hash: null }
 
 export async function submitRun(deps: Pick<GatewayDeps, "js" | "clock" | "log">, input: SubmitInput): Promise<SubmitResult> {
   const { js, clock, log } = deps;
-  const runId = crypto.randomUUID();
+  const runId = input.runId ?? crypto.randomUUID();
   const now = clock.now();
   const tags = input.tags.length ? input.tags : [input.tag];
   const common = {
     runId, flowName: input.flowName, tag: input.tag, tags, params: input.params,
     tenantId: input.caller?.tenantId ?? null, apiKeyId: input.caller?.apiKeyId ?? null,
   };
-  await js.runs.create(runId, initialSnapshot({ ...common, now, yaml: input.yaml }));
+  try {
+    await js.runs.create(runId, initialSnapshot({ ...common, now, yaml: input.yaml }));
+  } catch (err) {
+    if (!(err instanceof RevisionConflictError) || input.runId === undefined) throw err;
+    const existing = await js.runs.get(runId);
+    if (existing?.value.status === "PENDING") await js.queue.publish(input.tag, buildRunJob({ ...common, submittedAt: now, yaml: input.yaml }), runId);
+    log.info("run exists already; not created again", { run_id: runId, status: existing?.value.status });
+    return { run_id: runId, status: "PENDING", bundle_hash: null };
+  }
   try {
     await js.queue.publish(input.tag, buildRunJob({ ...common, submittedAt: now, yaml: input.yaml }), runId);
   } catch (err) {
