@@ -11,5 +11,6 @@ export {
   PyocoHttpClient, type ClientOptions, type RequestOptions, type QueryValue, type SubmitResponse, type RunSnapshot,
   type ListFilters, type ListVnextFilters, type RunPage,
 } from "./api.ts";
+export { ScheduleClient, pythonFloatText, type ScheduleInput } from "./schedules.ts";
 export { HttpStatusError, ConnectionError, InvalidResponseError, WaitTimeoutError } from "./errors.ts";
 export { parseSse, sseJson, type SseMessage } from "./sse.ts";

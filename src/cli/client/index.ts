@@ -27,6 +27,12 @@ export const SUBCOMMANDS: Record<string, Loader> = {
   workers: async () => (await import("./workers.ts")).workers,
   "worker-hide": async () => (await import("./workers.ts")).workerHide,
   "worker-unhide": async () => (await import("./workers.ts")).workerUnhide,
+  "schedule-yaml": async () => (await import("./schedules.ts")).scheduleYaml,
+  schedules: async () => (await import("./schedules.ts")).schedules,
+  "schedule-runs": async () => (await import("./schedules.ts")).scheduleRuns,
+  "schedule-delete": async () => (await import("./schedules.ts")).scheduleDelete,
+  "schedule-pause": async () => (await import("./schedules.ts")).schedulePause,
+  "schedule-resume": async () => (await import("./schedules.ts")).scheduleResume,
 };
 
 /** One-line summaries for `pyoco client --help` (kept here so help needs no imports). */
@@ -42,6 +48,12 @@ const SUMMARIES: Record<string, string> = {
   workers: "list workers and their state",
   "worker-hide": "hide a worker from the default workers list",
   "worker-unhide": "show a hidden worker again",
+  "schedule-yaml": "schedule a flow.yaml once, every N seconds, or on a cron",
+  schedules: "list schedules (JSON array or table)",
+  "schedule-runs": "list the runs a schedule made",
+  "schedule-delete": "delete a schedule (its runs are kept)",
+  "schedule-pause": "pause a schedule",
+  "schedule-resume": "resume a paused schedule",
 };
 
 const HELP: CommandHelp = {

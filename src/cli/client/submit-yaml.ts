@@ -1,9 +1,6 @@
 /** `pyoco client submit-yaml`: POST /runs/yaml with a single-flow flow.yaml (params = flow.defaults). */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import type { CommandHelp, FlagTable } from "../args.ts";
-import { CliFailure } from "../errors.ts";
-import { parseClientFlags, printJson, requireArgs, type ClientSubcommand } from "./common.ts";
+import { parseClientFlags, printJson, readInputFile, requireArgs, type ClientSubcommand } from "./common.ts";
 
 const FLAGS = {
   "workflow-file": { type: "string", value: "PATH", description: "the flow.yaml to upload (required)" },
@@ -23,11 +20,7 @@ const submitYaml: ClientSubcommand = {
     const p = parseClientFlags(argv, ctx, FLAGS, HELP);
     if (p.help) { ctx.io.stdout(p.text); return 0; }
     requireArgs(HELP, FLAGS, p.flags, ["workflow-file", "flow-name", "tag"]);
-    const path = p.flags["workflow-file"]!;
-    let workflow: Uint8Array;
-    try { workflow = readFileSync(resolve(ctx.io.cwd, path)); } catch (err) {
-      throw new CliFailure("ERR-PYOCO-0018", "ERR-PYOCO-0018: file I/O error", (err as Error).message, "check file path and permission");
-    }
+    const workflow = readInputFile(ctx.io, p.flags["workflow-file"]!);
     printJson(ctx.io, await p.client.submitYaml({ workflow, flowName: p.flags["flow-name"]!, tag: p.flags.tag! }));
     return 0;
   },
