@@ -173,5 +173,5 @@ async function transition(ctx: RouteContext, request: Request, id: string, chang
     ctx.deps.scheduler?.poke();
     return ok(view(ctx, result.record));
   }
-  throw new NatsUnavailableError(`schedule ${id} kept changing`);
+  throw new RevisionConflictError(id);   // 409 "concurrent update", practically never
 }
