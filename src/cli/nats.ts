@@ -8,7 +8,7 @@ import { whenAborted } from "../lib/async.ts";
 import { silentLogger } from "../lib/log.ts";
 import { numberFlag, parseFlags, renderHelp, type CommandHelp } from "./args.ts";
 import type { Command } from "./command.ts";
-import { CliFailure, CliUsageError } from "./errors.ts";
+import { CliFailure, CliUsageError, headline } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 
 const HELP: CommandHelp = {
@@ -27,7 +27,7 @@ async function connect(io: CliIo, natsUrl: string | undefined): Promise<{ js: Py
   try {
     return { js: await PyocoJetStream.connect(settings, { name: "pyoco-nats-cli", log: silentLogger, timeoutMs: 3000 }), settings };
   } catch (err) {
-    throw new CliFailure("ERR-PYOCO-0003", "ERR-PYOCO-0003: NATS unavailable", `cannot connect to ${settings.natsUrl}: ${(err as Error).message}`,
+    throw new CliFailure("ERR-PYOCO-0003", headline("ERR-PYOCO-0003"), `cannot connect to ${settings.natsUrl}: ${(err as Error).message}`,
       "start one with `pyoco nats up` or `pyoco up --with-nats-bootstrap`, or pass --nats-url");
   }
 }
@@ -104,7 +104,8 @@ const command: Command = {
     if (sub === "status") return status(rest, io);
     if (sub === "doctor") return doctor(rest, io);
     if (sub === "up") return up(rest, io);
-    throw new CliUsageError(`invalid choice: '${sub}' (choose from 'status', 'doctor', 'up')`, "usage: pyoco nats {status,doctor,up} ...", "pyoco nats");
+    throw new CliUsageError(`invalid choice: '${sub}' (choose from 'status', 'doctor', 'up')`, "usage: pyoco nats {status,doctor,up} ...", "pyoco nats",
+      "pass one of: `pyoco nats status`, `pyoco nats doctor`, `pyoco nats up`");
   },
 };
 export default command;

@@ -13,9 +13,9 @@ import { whenAborted } from "../lib/async.ts";
 import { createLogger } from "../lib/log.ts";
 import { resolvePython, RunnerStartupError, PythonNotFoundError } from "../runner/index.ts";
 import { Worker } from "../worker/index.ts";
-import { numberFlag, parseFlags, usageLine, type CommandHelp } from "./args.ts";
+import { numberFlag, parseFlags, usageError as commandUsageError, type CommandHelp } from "./args.ts";
 import type { Command } from "./command.ts";
-import { CliFailure, CliUsageError } from "./errors.ts";
+import { CliFailure, CliUsageError, headline } from "./errors.ts";
 
 const FLAGS = {
   "nats-url": { type: "string", value: "URL", description: "NATS server URL (overrides PYOCO_NATS_URL)" },
@@ -45,7 +45,7 @@ const HELP: CommandHelp = {
 };
 
 function usageError(message: string, hint?: string): CliUsageError {
-  return new CliUsageError(message, usageLine(HELP, FLAGS), HELP.program, hint);
+  return commandUsageError(message, HELP, FLAGS, hint);
 }
 
 /** Tags as the original normalises them (strip, drop empties), but a bad tag is rejected, not ignored. */
@@ -88,7 +88,7 @@ const command: Command = {
       python = await resolvePython(f.python ?? settings.python ?? undefined);
     } catch (err) {
       if (!(err instanceof PythonNotFoundError)) throw err;
-      throw new CliFailure("ERR-PYOCO-0030", "ERR-PYOCO-0030: Python が見つかりません", err.message, "install python3 or pass --python /path/to/python (PYOCO_PYTHON)");
+      throw new CliFailure("ERR-PYOCO-0030", "ERR-PYOCO-0030: Python not found", err.message, "install python3 or pass --python /path/to/python (PYOCO_PYTHON)");
     }
 
     const ownWorkDir = !f["work-dir"];
@@ -124,10 +124,10 @@ function startupFailure(err: unknown, ctx: { python: string; resolver?: string; 
         ? `check --flow-resolver '${ctx.resolver ?? ""}' (module on PYTHONPATH or file path, attribute name) and that its imports work`
         : "check the Python interpreter and its environment (see the detail)";
     const tail = err.stderrTail.trim().split("\n").slice(-8).join("\n");
-    return new CliFailure("ERR-PYOCO-0030", "ERR-PYOCO-0030: Python ランナーを起動できません", err.message, hint, tail || undefined);
+    return new CliFailure("ERR-PYOCO-0030", "ERR-PYOCO-0030: cannot start the Python runner", err.message, hint, tail || undefined);
   }
   if (err instanceof NatsUnavailableError) {
-    return new CliFailure("ERR-PYOCO-0003", "ERR-PYOCO-0003: NATS に接続できません", `${err.message} (${ctx.natsUrl})`,
+    return new CliFailure("ERR-PYOCO-0003", headline("ERR-PYOCO-0003"), `${err.message} (${ctx.natsUrl})`,
       "start NATS (pyoco nats up, or pyoco up --with-nats-bootstrap) or pass --nats-url / PYOCO_NATS_URL");
   }
   return err instanceof Error ? err : new Error(String(err));

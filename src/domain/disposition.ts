@@ -113,12 +113,13 @@ export function decideDisposition(result: ExecutionResult, ctx: DispositionConte
 }
 
 /**
- * In-progress ack cadence (wire-contract.md §5.7): the configured interval, clamped to
- * ack_wait/2 (min 0.5 s) when it would not keep the message; when disabled (≤ 0) we still keep
- * runs longer than AckWait safe with ack_wait/2, which the original did not.
+ * In-progress ack cadence (wire-contract.md §5.7): the configured interval, but at most a third of
+ * the AckWait (min 0.5 s), so one late or lost `+WPI` never costs a held message. With the default
+ * AckWait of 15 s that is every 5 s. When disabled (≤ 0) we still keep runs longer than AckWait
+ * safe with AckWait/3, which the original did not.
  */
 export function inProgressIntervalMs(ackProgressIntervalSec: number, ackWaitSec: number): number {
-  const half = Math.max(0.5, ackWaitSec / 2);
-  if (ackProgressIntervalSec <= 0 || (ackWaitSec > 0 && ackProgressIntervalSec >= ackWaitSec)) return half * 1000;
-  return ackProgressIntervalSec * 1000;
+  const third = Math.max(0.5, ackWaitSec / 3);
+  if (ackProgressIntervalSec <= 0) return Math.round(third * 1000);
+  return Math.round(Math.min(ackProgressIntervalSec, third) * 1000);
 }

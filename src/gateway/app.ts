@@ -29,6 +29,7 @@ import { openApiRoutes, type RouteDoc } from "./routes/openapi.ts";
 import { runRoutes } from "./routes/runs.ts";
 import { scheduleRoutes } from "./routes/schedules.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
+import { dlqRoutes } from "./routes/dlq.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { queuesRoutes } from "./routes/queues.ts";
 import { watchRoutes } from "./routes/watch.ts";
@@ -43,6 +44,7 @@ export { visibleTo } from "./route-context.ts";
  */
 export const EXTRA_ROUTES: RoutePlugin[] = [
   metricsRoutes, watchRoutes, workersRoutes, queuesRoutes, dashboardRoutes,   // live operations (issue 5)
+  dlqRoutes,   // DLQ list/groups/show/requeue/delete (issue 11)
   scheduleRoutes,                                                              // YAML schedules (issue 12)
 ];
 

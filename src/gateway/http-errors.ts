@@ -17,6 +17,8 @@ import { RequestValidationError } from "./validation.ts";
 
 /** A handler error with a fixed `detail` string, e.g. `new HttpError(404, "run not found")`. */
 export class HttpError extends Error {
+  /** Additive fields sent next to `detail` (e.g. the `errors` of a refused flow.yaml); `detail` stays the fixed string clients compare. */
+  extra?: Record<string, unknown>;
   constructor(readonly status: number, readonly detail: string, readonly headers?: Record<string, string>) {
     super(detail);
     this.name = "HttpError";
@@ -50,7 +52,7 @@ export function statusOf(err: unknown): number {
 /** Translate any error thrown by a route into the response the contract prescribes. */
 export function errorResponse(err: unknown, log: Logger, request?: Request): Response {
   const status = statusOf(err);
-  if (err instanceof HttpError) return jsonResponse(status, { detail: err.detail }, err.headers);
+  if (err instanceof HttpError) return jsonResponse(status, { detail: err.detail, ...err.extra }, err.headers);
   if (err instanceof RequestValidationError) return jsonResponse(status, { detail: err.issues });
   if (err instanceof AuthError) return jsonResponse(status, { detail: err.message });
   const path = request ? new URL(request.url).pathname : undefined;

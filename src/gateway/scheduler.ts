@@ -74,7 +74,7 @@ export function startScheduler(deps: Pick<GatewayDeps, "js" | "clock" | "log" | 
       const r = seen.record;
       try {
         const { run_id } = await submitRun(deps, {
-          runId: await fireRunId(id, slot),
+          runId: await fireRunId(id, slot), resumeExisting: true,
           flowName: r.flow_name, params: isPlainObject(r.params) ? r.params : {}, tag: r.tag, tags: [r.tag],
           caller: { tenantId: r.tenant_id ?? null, apiKeyId: r.api_key_id ?? null },
           yaml: { text: r.workflow_yaml, sha256: r.workflow_yaml_sha256, bytes: r.workflow_yaml_bytes, scheduleId: id },

@@ -20,12 +20,19 @@ export interface SubmitInput {
   /** YAML submits: the raw text travels in the job; sha256/bytes are recorded in the snapshot. */
   yaml?: { text: string; sha256: string; bytes: number; scheduleId?: string | null };
   /**
-   * A run id chosen by the caller (a schedule fire: one id per slot). When that run exists
-   * already, nothing new is created: its job is published again if it is still PENDING (the
-   * message id makes JetStream drop a duplicate), so a fire interrupted between the two steps
-   * completes without a second run.
+   * A run id chosen by the caller (DLQ requeue derives it from the entry). The create-only
+   * snapshot write then makes a second submit of the same id fail with RevisionConflictError.
    */
   runId?: string;
+  /** Extra snapshot fields (ours, e.g. `requeued_from`); never overrides the standard ones. */
+  extra?: Record<string, unknown>;
+  /**
+   * With `runId`: when that run exists already, create nothing and succeed, publishing its job
+   * again if it is still PENDING (the message id makes JetStream drop a duplicate). A schedule
+   * fire (one id per slot) that was interrupted between the two steps so completes without a
+   * second run.
+   */
+  resumeExisting?: boolean;
 }
 
 export interface SubmitResult { run_id: string; status: "PENDING"; bundle_hash: null }
@@ -39,10 +46,12 @@ export async function submitRun(deps: Pick<GatewayDeps, "js" | "clock" | "log">,
     runId, flowName: input.flowName, tag: input.tag, tags, params: input.params,
     tenantId: input.caller?.tenantId ?? null, apiKeyId: input.caller?.apiKeyId ?? null,
   };
+  const snapshot = initialSnapshot({ ...common, now, yaml: input.yaml });
+  for (const [k, v] of Object.entries(input.extra ?? {})) if (!(k in snapshot)) (snapshot as Record<string, unknown>)[k] = v;
   try {
-    await js.runs.create(runId, initialSnapshot({ ...common, now, yaml: input.yaml }));
+    await js.runs.create(runId, snapshot);
   } catch (err) {
-    if (!(err instanceof RevisionConflictError) || input.runId === undefined) throw err;
+    if (!(err instanceof RevisionConflictError) || !input.resumeExisting || input.runId === undefined) throw err;
     const existing = await js.runs.get(runId);
     if (existing?.value.status === "PENDING") await js.queue.publish(input.tag, buildRunJob({ ...common, submittedAt: now, yaml: input.yaml }), runId);
     log.info("run exists already; not created again", { run_id: runId, status: existing?.value.status });

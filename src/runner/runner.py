@@ -586,10 +586,11 @@ def _warmup(runner):
 
 
 def _read_loop(runner):
+    """Serve protocol messages; returns "eof" (stdin closed) or "shutdown"."""
     while True:
         raw = _PROTO_IN.readline()
         if not raw:
-            return  # EOF
+            return "eof"
         if not raw.strip():
             continue
         try:
@@ -611,9 +612,36 @@ def _read_loop(runner):
         elif kind == "ping":
             W.emit("pong", nonce=msg.get("nonce"))
         elif kind == "shutdown":
-            return
+            return "shutdown"
         else:
             _protocol_error("unknown_type", f"unknown message type {kind!r}", raw)
+
+
+def _die_with_worker(why):
+    """The worker is gone (kill -9, crash): end the run now, with every process it started.
+
+    Finishing it would execute the run twice, because NATS redelivers the job to another worker.
+    The runner leads its own process group (--setsid / detached spawn), so the group is exactly
+    this run's processes; when it does not lead one, only the runner itself exits.
+    """
+    try:
+        sys.stderr.write(f"pyoco runner: {why}; stopping the active run and its process group\n")
+        sys.stderr.flush()
+    except Exception:
+        pass
+    if os.getpgrp() == os.getpid():
+        os.killpg(os.getpid(), signal.SIGKILL)
+    os._exit(70)
+
+
+def _watch_parent(runner, parent_pid):
+    """Parent-death guard for the case where EOF never comes (the pipe held open elsewhere)."""
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent_pid:
+            if runner.active is not None:
+                _die_with_worker(f"worker process {parent_pid} died")
+            os._exit(0)
 
 
 def _protocol_error(code, message, raw):
@@ -652,7 +680,10 @@ def main():
            python="%d.%d.%d" % sys.version_info[:3], pyoco=_pyoco_info(mods[0]),
            capabilities=["ref", "workflow", "cancel", "logs"],
            startup_ms=round((time.perf_counter() - _T0) * 1000, 3))
-    _read_loop(runner)
+    threading.Thread(target=_watch_parent, args=(runner, os.getppid()), name="parent-watch", daemon=True).start()
+    # EOF while a run is active means the worker died: a polite stop is `shutdown`, or EOF when idle.
+    if _read_loop(runner) == "eof" and runner.active is not None:
+        _die_with_worker("stdin closed during a run (worker gone)")
     runner.wait_idle()
     W.emit("bye")
     try:

@@ -8,7 +8,7 @@ import { decideDisposition, type Disposition, type ExecutionResult } from "../do
 import { NatsUnavailableError } from "../domain/errors.ts";
 import { decodeRunJob, type RunJob } from "../domain/job.ts";
 import { cancelRequested, isTerminal } from "../domain/run.ts";
-import { applyRunEvent, pickupSnapshot, terminalSnapshot, type FinishedReport, type SnapshotEvent } from "../domain/snapshot-writer.ts";
+import { applyRunEvent, pickupSnapshot, requeuedSnapshot, terminalSnapshot, type FinishedReport, type SnapshotEvent } from "../domain/snapshot-writer.ts";
 import { parseWorkflowYaml } from "../domain/workflow-yaml.ts";
 import type { Settings } from "../config/index.ts";
 import type { Delivery, PyocoJetStream } from "../jetstream/index.ts";
@@ -157,6 +157,7 @@ async function settleRun(job: RunJob, run: ActiveRun, executed: Executed, dispos
     const payload: Record<string, unknown> = {
       run_id: job.run_id, flow_name: job.flow_name, tag: job.tag, tags: job.tags,
       tenant_id: job.tenant_id ?? null, api_key_id: job.api_key_id ?? null, worker_id: deps.workerId,
+      ...requeueFields(job),
     };
     if (disposition.dlq.reason === "max_deliver_exceeded") payload.num_delivered = d.deliveryCount;
     await publishDlq(deps, job.tag, disposition.dlq.reason, disposition.dlq.error, payload);
@@ -185,6 +186,7 @@ async function settleRun(job: RunJob, run: ActiveRun, executed: Executed, dispos
       ...(disposition.dlq ? { err_id: disposition.dlq.reason === "flow_not_found" ? "ERR-PYOCO-0006" : "ERR-PYOCO-0007", reason: disposition.dlq.reason } : {}),
     });
   } else if (executed.result.kind !== "already_terminal" && executed.result.kind !== "superseded") {
+    if (executed.result.kind === "interrupted" && run.writer) await recordRequeue(run.writer, deps, meta);
     log.warn("run not finished; job returned to the queue", { ...meta, reason: executed.result.kind, detail: (executed.result as { message?: string }).message });
   } else {
     log.info("delivery skipped", { ...meta, reason: executed.result.kind });
@@ -196,6 +198,32 @@ async function settleRun(job: RunJob, run: ActiveRun, executed: Executed, dispos
     else d.term();
   } catch (err) {
     log.warn("settling the job failed; NATS redelivers it after AckWait", { ...meta, err });
+  }
+}
+
+/**
+ * Additive DLQ fields (ours): what `POST /dlq/{seq}/requeue` needs to submit the same run again
+ * (params and the flow.yaml text travel only in the job, which is gone once it is settled).
+ */
+function requeueFields(job: RunJob): Record<string, unknown> {
+  const out: Record<string, unknown> = { params: job.params, submitted_at: job.submitted_at };
+  if (typeof job.workflow_yaml === "string" && job.workflow_yaml !== "") {
+    Object.assign(out, {
+      workflow_yaml: job.workflow_yaml, workflow_yaml_sha256: job.workflow_yaml_sha256 ?? null,
+      workflow_yaml_bytes: job.workflow_yaml_bytes ?? null, schedule_id: job.schedule_id ?? null,
+    });
+  }
+  return out;
+}
+
+/** Before the job goes back to the queue: say so in the snapshot (PENDING + requeue_reason), so nobody calls it running. */
+async function recordRequeue(writer: RunWriter, deps: ExecuteDeps, meta: Record<string, unknown>): Promise<void> {
+  try {
+    await writer.settle();
+    writer.update((s) => requeuedSnapshot(s, "worker_shutdown", deps.clock.now()));
+    await writer.write();
+  } catch (err) {
+    deps.log.warn("recording the requeue failed; the snapshot still says RUNNING until a worker takes the run", { ...meta, err });
   }
 }
 

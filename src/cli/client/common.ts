@@ -20,8 +20,8 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { PyocoHttpClient } from "../../client/index.ts";
 import { effectiveEnv } from "../../config/index.ts";
-import { parseFlags, usageLine, type CommandHelp, type FlagTable, type ParsedFlags } from "../args.ts";
-import { CliFailure, CliUsageError } from "../errors.ts";
+import { parseFlags, usageError, type CommandHelp, type FlagTable, type ParsedFlags } from "../args.ts";
+import { CliFailure } from "../errors.ts";
 import type { CliIo } from "../io.ts";
 import { pyJson } from "../py-json.ts";
 
@@ -41,6 +41,8 @@ export interface ClientContext {
   globals: GlobalFlags;
   /** e.g. "pyoco client submit" */
   program: string;
+  /** The gateway URL the subcommand talks to (set by parseClientFlags; used in error hints). */
+  server?: string;
 }
 
 export interface ClientSubcommand {
@@ -73,14 +75,19 @@ export function parseClientFlags<T extends FlagTable>(argv: string[], ctx: Clien
     const v = (values[name] as string | undefined) ?? ctx.globals[name];
     if (v !== undefined) globals[name] = v;
   }
-  return { help: false, flags: parsed.flags as ParsedFlags<T>, positionals: parsed.positionals, client: makeClient(ctx.io, globals) };
+  const client = makeClient(ctx.io, globals);
+  ctx.server = client.server;
+  return { help: false, flags: parsed.flags as ParsedFlags<T>, positionals: parsed.positionals, client };
 }
 
 /** argparse's "the following arguments are required" for flags and positionals. */
 export function requireArgs(help: CommandHelp, flags: FlagTable, given: Record<string, unknown>, names: string[], positionals: { names: string[]; values: string[] } = { names: [], values: [] }): void {
   const missing = names.filter((n) => given[n] === undefined || given[n] === "").map((n) => `--${n}`);
   missing.push(...positionals.names.slice(positionals.values.length));
-  if (missing.length) throw new CliUsageError(`the following arguments are required: ${missing.join(", ")}`, usageLine(help, { ...flags, ...GLOBAL_FLAGS }), help.program);
+  if (missing.length) {
+    throw usageError(`the following arguments are required: ${missing.join(", ")}`, help, { ...flags, ...GLOBAL_FLAGS },
+      `pass ${missing.map((m) => (m.startsWith("--") ? `${m} ${flags[m.slice(2)]?.value ?? "VALUE"}` : m.toUpperCase())).join(" ")}, e.g. \`${help.examples[0]}\``);
+  }
 }
 
 /** Print one value as the original CLI does: json.dumps(ensure_ascii=True) + newline. */
@@ -91,6 +98,6 @@ export function printJson(io: CliIo, value: unknown): void {
 /** A file named on the command line (relative to the working directory), or the CLI's file I/O error. */
 export function readInputFile(io: CliIo, path: string): Uint8Array {
   try { return readFileSync(resolve(io.cwd, path)); } catch (err) {
-    throw new CliFailure("ERR-PYOCO-0018", "ERR-PYOCO-0018: file I/O error", (err as Error).message, "check file path and permission");
+    throw new CliFailure("ERR-PYOCO-0018", "ERR-PYOCO-0018: file I/O error", (err as Error).message, `check that ${path} exists and is readable (relative to ${io.cwd})`);
   }
 }

@@ -87,8 +87,12 @@ export async function checkYamlUpload(ctx: RouteContext, file: File, flowNameRaw
     throw new HttpError(413, "workflow too large");
   }
   const bytes = new Uint8Array(await file.arrayBuffer());
-  const parsed = parseWorkflowYaml(bytes);
-  if (!parsed.ok) throw badInput(ctx, "invalid workflow yaml", { reason: parsed.reason, tag });
+  const parsed = parseWorkflowYaml(bytes, { checkGraphNames: true });
+  if (!parsed.ok) {
+    const err = badInput(ctx, "invalid workflow yaml", { reason: parsed.reason, tag });
+    err.extra = { reason: parsed.reason, errors: parsed.problems };   // additive: why, and where (issue 13)
+    throw err;
+  }
   const flowName = flowNameRaw.trim();
   if (!flowName) throw badInput(ctx, "missing flow_name", { tag });
   return { tag, flowName, params: parsed.defaults, yaml: { text: new TextDecoder().decode(bytes), sha256: parsed.sha256, bytes: parsed.sizeBytes } };

@@ -90,7 +90,7 @@ describe("POST /schedules/yaml", () => {
 
   test("an invalid workflow is 422, a non-number interval is FastAPI's list, nothing is stored", async () => {
     const before = (await file.gw.js.schedules.all()).size;
-    expect((await create({ interval_seconds: "5" }, "flows: {}\n")).json).toEqual({ detail: "invalid workflow yaml" });
+    expect((await create({ interval_seconds: "5" }, "flows: {}\n")).json).toMatchObject({ detail: "invalid workflow yaml" });
     const list = await create({ interval_seconds: "abc" });
     expect(list.status).toBe(422);
     expect(list.json.detail[0]).toMatchObject({ type: "float_parsing", loc: ["body", "interval_seconds"] });

@@ -127,7 +127,7 @@ describe("a gateway that died mid-fire", () => {
     const stored = (await js.schedules.get(s.schedule_id))!;
     const r = stored.value;
     await submitRun({ js, clock, log }, {
-      runId, flowName: r.flow_name, params: r.params, tag: r.tag, tags: [r.tag], caller: null,
+      runId, resumeExisting: true, flowName: r.flow_name, params: r.params, tag: r.tag, tags: [r.tag], caller: null,
       yaml: { text: r.workflow_yaml, sha256: r.workflow_yaml_sha256, bytes: r.workflow_yaml_bytes, scheduleId: s.schedule_id },
     });
     await js.schedules.update(s.schedule_id, { ...r, start_at: slot, next_run_at: slot, lease_until: slot + 0.5, lease_owner: "dead-gateway" }, stored.revision);

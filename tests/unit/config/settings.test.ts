@@ -12,7 +12,7 @@ describe("defaults", () => {
     expect(s).toMatchObject({
       natsUrl: "nats://127.0.0.1:4222", workSubjectPrefix: "pyoco.work", defaultTag: "default", runsBucket: "pyoco_runs",
       workersBucket: "pyoco_workers", runHeartbeatIntervalSec: 1, workerHeartbeatIntervalSec: 5, workerDisconnectTimeoutSec: 20,
-      cancelGracePeriodSec: 30, ackProgressIntervalSec: 10, consumerAckWaitSec: 30, consumerMaxDeliver: 20,
+      cancelGracePeriodSec: 30, ackProgressIntervalSec: 10, consumerAckWaitSec: 15, consumerMaxDeliver: 20,
       consumerMaxAckPending: 200, dlqStream: "PYOCO_DLQ", dlqPublishExecutionError: true, maxRunSnapshotBytes: 262144,
       workflowYamlMaxBytes: 262144, authMode: "none", apiKeyHeader: "X-API-Key", dashboardLang: "auto", logFormat: "json",
       logLevel: "INFO", wheelSyncEnabled: false,
