@@ -18,13 +18,16 @@ import { Dlq } from "./dlq.ts";
 import { KvStore } from "./kv-store.ts";
 import { resourceNames, type ResourceNames } from "./names.ts";
 import { ensureResources, type ResourceResult } from "./resources.ts";
+import { TaskLogs } from "./task-logs.ts";
 import { WorkQueue } from "./work-queue.ts";
 
 export type { Delivery, ConsumerSettings, TagQueueInfo } from "./work-queue.ts";
 export type { Versioned, WatchEntry, WatchHandle } from "./kv-store.ts";
 export type { ResourceNames } from "./names.ts";
 export type { ResourceResult } from "./resources.ts";
-export type { DlqReason } from "./dlq.ts";
+export type { DlqReason, DlqMessage } from "./dlq.ts";
+export type { LogRecord } from "./task-logs.ts";
+export type { FollowHandle } from "./stream-reader.ts";
 export { KvStore } from "./kv-store.ts";
 export { resourceNames, WORK_STREAM, CONSUMER_PREFIX } from "./names.ts";
 export { kvStreamConfig } from "./resources.ts";
@@ -44,6 +47,8 @@ export class PyocoJetStream {
   readonly apiKeys: KvStore<ApiKeyRecord>;
   readonly queue: WorkQueue;
   readonly dlq: Dlq;
+  /** Task log lines (stream PYOCO_LOGS). */
+  readonly logs: TaskLogs;
 
   private constructor(readonly connection: Connection, readonly settings: Settings, log: Logger) {
     this.names = resourceNames(settings);
@@ -52,6 +57,7 @@ export class PyocoJetStream {
     this.apiKeys = new KvStore<ApiKeyRecord>(connection, this.names.authBucket, log);
     this.queue = new WorkQueue(connection, this.names);
     this.dlq = new Dlq(connection, this.names);
+    this.logs = new TaskLogs(connection, this.names);
   }
 
   static async connect(settings: Settings, opts: { name: string; log: Logger; timeoutMs?: number }): Promise<PyocoJetStream> {

@@ -28,6 +28,7 @@ export const SUBCOMMANDS: Record<string, Loader> = {
   "worker-hide": async () => (await import("./workers.ts")).workerHide,
   "worker-unhide": async () => (await import("./workers.ts")).workerUnhide,
   dlq: async () => (await import("./dlq.ts")).dlq,
+  logs: async () => (await import("./logs.ts")).logs,
 };
 
 /** One-line summaries for `pyoco client --help` (kept here so help needs no imports). */
@@ -44,6 +45,7 @@ const SUMMARIES: Record<string, string> = {
   "worker-hide": "hide a worker from the default workers list",
   "worker-unhide": "show a hidden worker again",
   dlq: "dead-letter entries: list, groups, show, requeue, purge",
+  logs: "print a run's task logs; --follow until the run ends",
 };
 
 const HELP: CommandHelp = {
