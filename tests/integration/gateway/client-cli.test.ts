@@ -84,6 +84,30 @@ describe("pyoco client reads", () => {
     expect((await client("tasks", id)).json).toEqual({ run_id: id, flow_name: "main", status: "PENDING", tasks: {}, task_records: {}, task_records_truncated: false });
   });
 
+  test("get and tasks --output table: the snapshot's fields with local times, then one row per task", async () => {
+    const id = (await client("submit", "--tag", "tables", "--param", "x=5")).json.run_id;
+    const t = Date.now() / 1000;
+    await gw.js.runs.mutate(id, (cur) => ({ ...cur!, status: "COMPLETED", start_time: t - 2, end_time: t, updated_at: t, tasks: { fetch: "SUCCEEDED", total: "FAILED" },
+      task_records: { fetch: { state: "SUCCEEDED", started_at: t - 2, ended_at: t - 1.5, duration_ms: 500 }, total: { state: "FAILED", started_at: t - 1, ended_at: t, duration_ms: 1234, error: "ValueError: boom\nmore" } } }));
+    const got = await client("get", id, "--output", "table");
+    expect(got.code).toBe(0);
+    const rows = got.out.split("\n");
+    expect(rows[0]!.trimEnd()).toMatch(/^field +value$/);
+    expect(rows[1]!.trimEnd()).toMatch(new RegExp(`^run_id +${id}$`));
+    expect(got.out).toMatch(/\nstatus +COMPLETED/);
+    expect(got.out).toMatch(/\nparams +\{"x":5\}/);
+    expect(got.out).toMatch(/\nend_time +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(\d+s ago\)/);
+    expect(got.out).toMatch(/\ntask +state +started +finished +duration +error/);
+    expect(got.out).toMatch(/\nfetch +SUCCEEDED +\d{4}-.+ago\) +\d{4}-.+ago\) +500ms +-/);
+    expect(got.out).toMatch(/\ntotal +FAILED .+ 1\.23s +ValueError: boom\s*\n/);
+
+    const tasks = await client("tasks", id, "--output", "table");
+    expect(tasks.code).toBe(0);
+    expect(tasks.out).toStartWith(`run ${id}  flow main  status COMPLETED\n\ntask `);
+    expect(tasks.out).toMatch(/\ntotal +FAILED .+ 1\.23s +ValueError: boom/);
+    expect((await client("tasks", id)).json.task_records.total.duration_ms).toBe(1234);   // JSON keeps the wire values
+  });
+
   test("a missing workflow file is a file I/O error block", async () => {
     const r = await client("submit-yaml", "--workflow-file", "nope.yaml", "--flow-name", "main", "--tag", "y");
     expect(r.code).toBe(1);
@@ -103,6 +127,8 @@ describe("pyoco client reads", () => {
     expect(lines[1]).toStartWith(`${b}  PENDING  a-much-longer-flow-name  ${tag}`);
     expect(lines[2]).toStartWith(`${a}  PENDING  main                     ${tag}`);
     expect(lines[1]!.indexOf("PENDING")).toBe(lines[0]!.indexOf("status"));
+    // Times for people: local date and time plus how long ago, not epoch seconds.
+    expect(lines[1]!.slice(lines[0]!.indexOf("updated_at")).trimEnd()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(\d+s ago\)$/);
 
     const page = await client("list-vnext", "--tag", tag, "--limit", "1", "--updated-after", "0", "--output", "table");
     expect(page.out).toMatch(/\nnext_cursor: [A-Za-z0-9_-]+\n$/);
