@@ -14,7 +14,7 @@ import type { FollowHandle } from "../../jetstream/index.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { HttpError, ok } from "../http-errors.ts";
 import { visibleTo, type Caller, type RouteContext, type RoutePlugin } from "../route-context.ts";
-import { SSE_HEADERS, SseStream } from "../sse.ts";
+import { SSE_HEADERS, SseStream, streamLifetime } from "../sse.ts";
 import { isPlainObject, parseQuery } from "../validation.ts";
 import { LOG_DOCS, LOGS_QUERY, LOGS_WATCH_QUERY } from "./logs-schemas.ts";
 import { DEFAULT_HEARTBEAT_MS } from "./watch.ts";
@@ -82,22 +82,14 @@ async function openLogWatch(deps: GatewayDeps, opts: LogWatchOptions): Promise<R
   if (!run || !visibleTo(run.value, opts.caller)) { unsubscribe(); throw new HttpError(404, "run not found"); }
 
   let follow: FollowHandle | null = null;
-  let heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
-  let timeoutTimer: ReturnType<typeof setTimeout> | undefined;
   let graceTimer: ReturnType<typeof setTimeout> | undefined;
-  const onAbort = () => stream.close();
-  const stream = new SseStream({
-    onClose: () => {
-      unsubscribe();
-      follow?.stop();
-      clearTimeout(heartbeatTimer); clearTimeout(timeoutTimer); clearTimeout(graceTimer);
-      opts.signal?.removeEventListener("abort", onAbort);
-    },
+  const stream: SseStream = new SseStream({
+    onClose: () => { unsubscribe(); follow?.stop(); clearTimeout(graceTimer); lifetime.dispose(); },
   });
-  const armHeartbeat = () => {
-    clearTimeout(heartbeatTimer);
-    heartbeatTimer = setTimeout(() => { stream.send({ event: "heartbeat", data: { run_id: runId, ts: Date.now() / 1000 } }); armHeartbeat(); }, opts.heartbeatMs);
-  };
+  const lifetime = streamLifetime(stream, {
+    heartbeatMs: opts.heartbeatMs, timeoutMs: opts.timeoutMs, signal: opts.signal,
+    heartbeat: () => ({ event: "heartbeat", data: { run_id: runId, ts: Date.now() / 1000 } }),
+  });
 
   let lastSent = opts.afterSeq;
   let endSeq: number | null = null;
@@ -111,7 +103,7 @@ async function openLogWatch(deps: GatewayDeps, opts: LogWatchOptions): Promise<R
     if (stream.closed || line.seq <= lastSent) return;
     lastSent = line.seq;
     stream.send({ id: line.seq, event: "log", data: line });
-    armHeartbeat();
+    lifetime.touch();
     maybeEnd();
   };
   onRunEnded = (status) => {
@@ -127,11 +119,6 @@ async function openLogWatch(deps: GatewayDeps, opts: LogWatchOptions): Promise<R
   } catch (err) { stream.close(); throw err; }
   if (endedMeanwhile !== null) onRunEnded(endedMeanwhile);
   else if (isTerminal(run.value.status)) onRunEnded(endStatus);
-  if (!stream.closed) {
-    armHeartbeat();
-    timeoutTimer = setTimeout(() => stream.close(), opts.timeoutMs);
-    if (opts.signal?.aborted) stream.close();
-    else opts.signal?.addEventListener("abort", onAbort, { once: true });
-  }
+  lifetime.start();
   return new Response(stream.body, { status: 200, headers: { ...SSE_HEADERS } });
 }
