@@ -72,7 +72,7 @@ export function formatDuration(ms: number, lang: Lang): string {
   if (!Number.isFinite(ms) || ms < 0) return "";
   if (ms < 1000) return `${Math.round(ms)}${u.ms}`;
   const s = ms / 1000;
-  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.floor(s)}${u.s}`;
+  if (s < 60) return `${s < 10 ? String(Math.round(s * 10) / 10) : Math.floor(s)}${u.s}`;
   const total = Math.floor(s);
   const d = Math.floor(total / 86_400), h = Math.floor((total % 86_400) / 3600), m = Math.floor((total % 3600) / 60), sec = total % 60;
   if (d > 0) return `${d}${u.d}${u.sep}${h}${u.h}`;

@@ -5,12 +5,13 @@
  *
  * Covers (issue 11 "Dashboard"): finding a run among 1,000 in the dense table (≥ 20 rows visible
  * at 1366×768), following a run live to its end with timeline and task details, cancelling with
- * a confirmation, requeuing a DLQ group, the Wheels panel (issue 9), the API-key prompt on 401/403, every visible word in Japanese and English, the
+ * a confirmation, reading its task logs, requeuing a DLQ group, the Wheels panel (issue 9), the
+ * Schedules panel with pause/resume (issue 12), the API-key prompt on 401/403, every visible word in Japanese and English, the
  * compact phone layout, and panels that say "not available" while their endpoint answers 404.
  * Screenshots go to tests/artifacts/ (git-ignored).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
@@ -56,7 +57,7 @@ async function post(path: string, body: unknown, baseUrl = stack!.baseUrl): Prom
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  stack = await startStack();
+  stack = await startStack({ gateway: { schedulePollIntervalSec: 0.2 } });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
   // 1,000 runs, 20 requests at a time; one of them has a flow name to look for.
   const ids: string[] = [];
@@ -248,6 +249,26 @@ describe("dashboard (real gateway + worker + Chromium)", () => {
     expect(problems).toEqual([]);
   }, 60_000);
 
+  test("reads a run's task logs: stdout and stderr lines with their task, then the end of the log", async () => {
+    const { page, problems } = await openDashboard({ lang: "ja" });
+    const runId = (await post("/runs", { flow_name: "noisy", params: {} })).run_id as string;
+    await page.waitForSelector(row(runId), { timeout: 20_000 });
+    await page.click(row(runId));
+    await page.waitForSelector("#logPane #logEnd", { timeout: 40_000 });
+    const lines = await page.$$eval("#logPane .log-line", (els) => els.map((e) => ({
+      cls: e.className, task: e.querySelector(".log-task")?.textContent, msg: e.querySelector(".log-msg")?.textContent,
+    })));
+    const out = lines.find((l) => l.msg?.includes("noisy-print"));
+    const err = lines.find((l) => l.msg?.includes("noisy-stderr"));
+    expect(out?.task).toBe("noisy");
+    expect(out?.cls).toContain("stream-stdout");
+    expect(err?.cls).toContain("stream-stderr");
+    expect(await page.textContent("#logEnd")).toBe("ログの終わり");
+    await waitDetailStatus(page, ["COMPLETED"], 10_000);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-1366x768-ja-logs.png") });
+    expect(problems).toEqual([]);
+  }, 90_000);
+
   test("requeues a DLQ group after a confirmation; its entries say which runs they became", async () => {
     const base = stack!.baseUrl;
     await Promise.all([1, 2, 3].map((n) => post("/runs", { flow_name: "boom", params: { n } })));
@@ -309,6 +330,37 @@ describe("dashboard (real gateway + worker + Chromium)", () => {
       expect(problems).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  test("Schedules panel: next fire, the last run with its status, pause and resume", async () => {
+    const form = new FormData();
+    form.append("workflow", new File([readFileSync(join(import.meta.dir, "../fixtures/flows/add-one-to-text.yaml"))], "flow.yaml"));
+    form.append("flow_name", "main");
+    form.append("tag", "default");
+    form.append("interval_seconds", "2");
+    const created = await (await fetch(`${stack!.baseUrl}/schedules/yaml`, { method: "POST", body: form })).json() as { schedule_id: string };
+    const id = created.schedule_id;
+    try {
+      const { page, problems } = await openDashboard({ hash: "#view=schedules", waitRuns: false });
+      const item = `#schedulesTable tr.schedule-item[data-schedule-id="${id}"]`;
+      await page.waitForSelector(item, { timeout: 15_000 });
+      expect(await page.textContent(item)).toContain("Every 2 s");
+      // once it has fired: the last run links to the run and shows its status
+      await page.waitForSelector(`${item} a[href^="#run="] + .badge, ${item} a[href^="#run="] ~ .badge`, { timeout: 30_000 });
+      expect(await page.$eval(`${item} .sched-next time`, (el) => el.getAttribute("title"))).toMatch(/\d{2}:\d{2}:\d{2}/);
+
+      await page.click(`${item} .sched-toggle`);
+      await page.waitForFunction((sel) => document.querySelector(`${sel} .sched-status`)?.textContent === "Paused", item, { timeout: 10_000 });
+      expect(((await (await fetch(`${stack!.baseUrl}/schedules/${id}`)).json()) as { status: string }).status).toBe("PAUSED");
+      expect((await page.textContent(`${item} .sched-toggle`))?.trim()).toBe("Resume");
+      await page.screenshot({ path: join(ARTIFACTS, "dashboard-1366x768-en-schedules.png") });
+      await page.click(`${item} .sched-toggle`);
+      await page.waitForFunction((sel) => document.querySelector(`${sel} .sched-status`)?.textContent === "Active", item, { timeout: 10_000 });
+      expect(((await (await fetch(`${stack!.baseUrl}/schedules/${id}`)).json()) as { status: string }).status).toBe("ACTIVE");
+      expect(problems).toEqual([]);
+    } finally {
+      await fetch(`${stack!.baseUrl}/schedules/${id}`, { method: "DELETE" });
     }
   }, 60_000);
 
