@@ -6,11 +6,13 @@
  * any number of watchers of a run cost no extra NATS traffic. Each `snapshot` frame carries the
  * KV revision as its `id:`; a reconnecting client sends it back as `Last-Event-ID` (or
  * `?last_event_id=`) and gets the current snapshot only if it is newer, then every later change.
- * The stream ends after the terminal snapshot, at `timeout_sec`, or when the run is deleted.
+ * The stream ends after the terminal snapshot, at `timeout_sec`, when the run is deleted, or (api_key
+ * mode) within about a second and a half after the caller's key is revoked.
  */
 import { isTerminal, type RunSnapshot } from "../../domain/run.ts";
 import { visibleTo, type Caller, type RoutePlugin } from "../route-context.ts";
 import type { GatewayDeps } from "../deps.ts";
+import { AuthError } from "../auth.ts";
 import { HttpError } from "../http-errors.ts";
 import type { RunChange } from "../run-index.ts";
 import { includesRecords, runView } from "./run-views.ts";
@@ -46,7 +48,15 @@ export interface WatchOptions {
   caller: Caller | null;
   /** Aborted when the client goes away. */
   signal?: AbortSignal;
+  /**
+   * api_key mode: re-checks the caller's key every KEY_RECHECK_MS; false (revoked, or refused)
+   * closes the stream (issue 10 item 9). A NATS failure should answer true: an outage is not a revocation.
+   */
+  stillAuthorized?: () => Promise<boolean>;
 }
+
+/** How often an open stream re-checks its API key; with the auth cache a revocation closes it within ~1.5 s. */
+export const KEY_RECHECK_MS = 1000;
 
 function parseLastEventId(raw: string | null | undefined): number {
   if (!raw) return 0;
@@ -80,12 +90,14 @@ export async function openRunWatch(deps: GatewayDeps, opts: WatchOptions): Promi
 
   let heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
   let timeoutTimer: ReturnType<typeof setTimeout> | undefined;
+  let keyTimer: ReturnType<typeof setInterval> | undefined;
   const onAbort = () => stream.close();
   const stream = new SseStream({
     onClose: () => {
       unsubscribe();
       clearTimeout(heartbeatTimer);
       clearTimeout(timeoutTimer);
+      clearInterval(keyTimer);
       opts.signal?.removeEventListener("abort", onAbort);
     },
   });
@@ -125,6 +137,15 @@ export async function openRunWatch(deps: GatewayDeps, opts: WatchOptions): Promi
   if (!stream.closed) {
     armHeartbeat();
     timeoutTimer = setTimeout(() => stream.close(), opts.timeoutMs);
+    const recheck = opts.stillAuthorized;
+    if (recheck) {
+      let checking = false;
+      keyTimer = setInterval(() => {
+        if (checking) return;
+        checking = true;
+        void recheck().then((ok) => { if (!ok) stream.close(); }, () => {}).finally(() => { checking = false; });
+      }, KEY_RECHECK_MS);
+    }
     if (opts.signal?.aborted) stream.close();
     else opts.signal?.addEventListener("abort", onAbort, { once: true });
   }
@@ -155,6 +176,9 @@ export function watchRoutesWith(opts: { heartbeatMs?: number } = {}): RoutePlugi
       lastEventId: parseLastEventId(request.headers.get("last-event-id") ?? q.last_event_id),
       caller,
       signal: request.signal,
+      stillAuthorized: caller === null ? undefined : async () => {
+        try { await ctx.authenticate(request); return true; } catch (err) { return !(err instanceof AuthError); }
+      },
     });
   });
 }
