@@ -10,13 +10,12 @@
  * mode) within about a second and a half after the caller's key is revoked.
  */
 import { isTerminal, type RunSnapshot } from "../../domain/run.ts";
-import { visibleTo, type Caller, type RoutePlugin } from "../route-context.ts";
+import { keyRecheck, visibleTo, type Caller, type RoutePlugin } from "../route-context.ts";
 import type { GatewayDeps } from "../deps.ts";
-import { AuthError } from "../auth.ts";
 import { HttpError } from "../http-errors.ts";
 import type { RunChange } from "../run-index.ts";
 import { includesRecords, runView } from "./run-views.ts";
-import { SSE_HEADERS, SseStream } from "../sse.ts";
+import { SSE_HEADERS, SseStream, streamLifetime } from "../sse.ts";
 import { issue, parseQuery, RequestValidationError, type QuerySpec } from "../validation.ts";
 
 /** Default silence (ms) after which a `heartbeat` event is sent. */
@@ -55,9 +54,6 @@ export interface WatchOptions {
   stillAuthorized?: () => Promise<boolean>;
 }
 
-/** How often an open stream re-checks its API key; with the auth cache a revocation closes it within ~1.5 s. */
-export const KEY_RECHECK_MS = 1000;
-
 function parseLastEventId(raw: string | null | undefined): number {
   if (!raw) return 0;
   const n = Number(raw.trim());
@@ -88,27 +84,12 @@ export async function openRunWatch(deps: GatewayDeps, opts: WatchOptions): Promi
     throw new HttpError(404, "run not found");
   }
 
-  let heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
-  let timeoutTimer: ReturnType<typeof setTimeout> | undefined;
-  let keyTimer: ReturnType<typeof setInterval> | undefined;
-  const onAbort = () => stream.close();
-  const stream = new SseStream({
-    onClose: () => {
-      unsubscribe();
-      clearTimeout(heartbeatTimer);
-      clearTimeout(timeoutTimer);
-      clearInterval(keyTimer);
-      opts.signal?.removeEventListener("abort", onAbort);
-    },
+  const stream: SseStream = new SseStream({ onClose: () => { unsubscribe(); lifetime.dispose(); } });
+  const lifetime = streamLifetime(stream, {
+    heartbeatMs: opts.heartbeatMs, timeoutMs: opts.timeoutMs, signal: opts.signal,
+    heartbeat: () => ({ event: "heartbeat", data: { run_id: runId, ts: deps.clock.now() } }),
+    stillAuthorized: opts.stillAuthorized,
   });
-
-  const armHeartbeat = () => {
-    clearTimeout(heartbeatTimer);
-    heartbeatTimer = setTimeout(() => {
-      stream.send({ event: "heartbeat", data: { run_id: runId, ts: deps.clock.now() } });
-      armHeartbeat();
-    }, opts.heartbeatMs);
-  };
 
   let lastRevision = opts.lastEventId;
   const apply = (revision: number, snapshot: RunSnapshot | null) => {
@@ -122,7 +103,7 @@ export async function openRunWatch(deps: GatewayDeps, opts: WatchOptions): Promi
         event: "snapshot",
         data: { run_id: runId, snapshot: watchView(snapshot, opts.includeRecords), ts: deps.clock.now() },
       });
-      armHeartbeat();
+      lifetime.touch();
     }
     if (isTerminal(snapshot.status)) stream.close();
   };
@@ -134,21 +115,7 @@ export async function openRunWatch(deps: GatewayDeps, opts: WatchOptions): Promi
   buffered.length = 0;
   onChange = (change) => apply(change.revision, change.snapshot);
 
-  if (!stream.closed) {
-    armHeartbeat();
-    timeoutTimer = setTimeout(() => stream.close(), opts.timeoutMs);
-    const recheck = opts.stillAuthorized;
-    if (recheck) {
-      let checking = false;
-      keyTimer = setInterval(() => {
-        if (checking) return;
-        checking = true;
-        void recheck().then((ok) => { if (!ok) stream.close(); }, () => {}).finally(() => { checking = false; });
-      }, KEY_RECHECK_MS);
-    }
-    if (opts.signal?.aborted) stream.close();
-    else opts.signal?.addEventListener("abort", onAbort, { once: true });
-  }
+  lifetime.start();
   return new Response(stream.body, { status: 200, headers: { ...SSE_HEADERS } });
 }
 
@@ -176,9 +143,7 @@ export function watchRoutesWith(opts: { heartbeatMs?: number } = {}): RoutePlugi
       lastEventId: parseLastEventId(request.headers.get("last-event-id") ?? q.last_event_id),
       caller,
       signal: request.signal,
-      stillAuthorized: caller === null ? undefined : async () => {
-        try { await ctx.authenticate(request); return true; } catch (err) { return !(err instanceof AuthError); }
-      },
+      stillAuthorized: keyRecheck(ctx, request, caller),
     });
   });
 }
