@@ -24,7 +24,7 @@ const FLAGS = {
   "worker-id": { type: "string", value: "ID", default: "worker", description: "registry key and DLQ worker_id (a valid NATS KV key)" },
   "flow-resolver": { type: "string", value: "SPEC", description: "module:attr or path/to/file.py:attr returning a Pyoco Flow for a name (KeyError = unknown); without it only YAML jobs run" },
   python: { type: "string", value: "PATH", description: "Python interpreter with Pyoco installed (default: PYOCO_PYTHON, else the real python3 on PATH)" },
-  concurrency: { type: "string", value: "N", default: "1", description: "runs at once (one Python process each)" },
+  concurrency: { type: "string", value: "N", default: "4", description: "runs at once (one Python process each); ordering between runs is not promised, 1 = one after another" },
   "max-runs-per-process": { type: "string", value: "N", default: "100", description: "runs per Python process before it is recycled; 1 = a fresh process per run" },
   "work-dir": { type: "string", value: "DIR", description: "scratch folder for runner processes (default: a new temp dir, removed on exit)" },
   "allow-module": { type: "string", multiple: true, value: "PREFIX", description: "only import YAML callables (and a module resolver) from this module or below it; repeatable (overrides PYOCO_WORKER_ALLOWED_MODULES). Without any, flow.yaml can run any code here" },

@@ -112,8 +112,9 @@ export class KvStore<T extends object> {
    * Follow updates only (no replay of existing keys), resuming from the last revision seen after
    * a reconnect. Cheap for big buckets: the worker uses it to see cancels of the runs it holds
    * (decisions.md §3.5) without replaying every run. `ready` resolves once the watch is subscribed.
+   * `wanted` skips other keys before their value is decoded (a worker sees every run's writes).
    */
-  watchUpdates(onEntry: (entry: WatchEntry<T>) => void): WatchHandle {
+  watchUpdates(onEntry: (entry: WatchEntry<T>) => void, wanted?: (key: string) => boolean): WatchHandle {
     let stopped = false;
     let lastRevision = 0;
     let current: { stop(): void } | null = null;
@@ -133,6 +134,7 @@ export class KvStore<T extends object> {
           for await (const e of iter) {
             if (stopped) break;
             lastRevision = Math.max(lastRevision, e.revision);
+            if (wanted && !wanted(e.key)) continue;
             let value: T | null = null;
             if (e.operation === "PUT" && e.length > 0) {
               try { value = parseWireBytes(e.value) as T; } catch { value = null; }

@@ -202,7 +202,10 @@ export class RunnerPool {
     const max = this.#opts.maxRunsPerProcess;
     let retiring = 0;
     for (const s of this.#busy) if (s.retireAfterRun || s.broken || s.runsServed + 1 >= max) retiring += 1;
-    const want = this.#opts.concurrency - this.#reserved + retiring;
+    // Strict mode (one run per process): one more spare starting ahead, so interpreter start-ups
+    // overlap instead of each run waiting for the start-up of the one spare (docs/performance.md).
+    const ahead = max === 1 ? 1 : 0;
+    const want = this.#opts.concurrency - this.#reserved + retiring + ahead;
     let have = this.#idle.length + this.#spares.size;
     while (have < want) {
       this.#spawnSpare();

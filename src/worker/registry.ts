@@ -9,6 +9,7 @@ import { defaultWheelSync, type WorkerRecord } from "../domain/worker-record.ts"
 import type { KvStore } from "../jetstream/index.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
+import { sleep } from "../lib/async.ts";
 
 export interface RegistryInfo {
   workerId: string;
@@ -25,12 +26,17 @@ export class WorkerRegistry {
   #chain: Promise<unknown> = Promise.resolve();
   #timer: ReturnType<typeof setInterval> | null = null;
   #active: string[] = [];
+  #pendingWrite: Promise<void> | null = null;
+  #lastRunWriteAt = 0;
+  #stopped = false;
 
   constructor(
     private readonly kv: KvStore<WorkerRecord>,
     private readonly info: RegistryInfo,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** Smallest gap between two run start/finish writes (see `#writeSoon`). */
+    private readonly minGapMs = 100,
   ) {}
 
   get instanceId(): string | null { return this.#record?.instance_id ?? null; }
@@ -74,29 +80,47 @@ export class WorkerRegistry {
   /** RUNNING with current_run_id (not awaited by the caller on the hot path). */
   runStarted(runId: string): Promise<void> {
     this.#active.push(runId);
-    return this.#enqueue(() => {
-      this.#patch({ state: "RUNNING", current_run_id: runId, last_run_started_at: this.clock.now() });
-      return this.#write();
-    });
+    this.#patch({ state: "RUNNING", current_run_id: runId, last_run_started_at: this.clock.now() });
+    return this.#writeSoon();
   }
 
   /** IDLE (when no other run is active) with last_run_*. */
   runFinished(runId: string, status: string): Promise<void> {
     this.#active = this.#active.filter((id) => id !== runId);
-    return this.#enqueue(() => {
-      const current = this.#active.at(-1) ?? null;
-      this.#patch({
-        state: current ? "RUNNING" : "IDLE", current_run_id: current,
-        last_run_id: runId, last_run_status: status, last_run_finished_at: this.clock.now(),
-        stopped_at: null, stop_reason: null,
-      });
-      return this.#write();
+    const current = this.#active.at(-1) ?? null;
+    this.#patch({
+      state: current ? "RUNNING" : "IDLE", current_run_id: current,
+      last_run_id: runId, last_run_status: status, last_run_finished_at: this.clock.now(),
+      stopped_at: null, stop_reason: null,
     });
+    return this.#writeSoon();
+  }
+
+  /**
+   * Run start/finish changes are applied to the local record at once and written coalesced: at
+   * most one write per `minGapMs`, the pending one carrying every change made before it starts.
+   * A worker draining hundreds of runs a second so makes a few registry writes a second instead
+   * of two per run (docs/performance.md); an idle worker's first change is written at once.
+   */
+  #writeSoon(): Promise<void> {
+    if (this.#pendingWrite) return this.#pendingWrite;
+    const p = (async () => {
+      const wait = this.#lastRunWriteAt + this.minGapMs - Date.now();
+      if (wait > 0) await sleep(wait);
+      else await Promise.resolve();   // `#pendingWrite` is only set once this body yields
+      this.#pendingWrite = null;   // later changes need (and get) their own write
+      if (this.#stopped) return;   // the STOPPED write already carries every change
+      this.#lastRunWriteAt = Date.now();
+      await this.#enqueue(() => this.#write());
+    })();
+    this.#pendingWrite = p;
+    return p;
   }
 
   /** Final write on shutdown: STOPPED_GRACEFUL with the stop reason. */
   stopped(reason: "graceful_shutdown" | "forced_shutdown"): Promise<void> {
     this.stopHeartbeat();
+    this.#stopped = true;
     return this.#enqueue(() => {
       this.#patch({ state: "STOPPED_GRACEFUL", current_run_id: null, stopped_at: this.clock.now(), stop_reason: reason });
       return this.#write();

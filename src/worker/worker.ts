@@ -113,7 +113,7 @@ export class Worker {
       this.#watch = js.runs.watchUpdates((e) => {
         const run = this.#active.get(e.key);
         if (run && e.value) run.observe(e.value as RunSnapshot, e.revision);
-      });
+      }, (key) => this.#active.has(key));
       await this.#watch.ready;
       this.#registry = new WorkerRegistry(js.workers, {
         workerId, tags, python: this.opts.python, concurrency: this.opts.concurrency,
