@@ -116,8 +116,10 @@ if (import.meta.main) {
   try {
     const s = await submitFloor(nats.url, { total: Number(values.runs), clients: Number(values.clients) });
     console.log(`submit floor: ${Math.round(s.perSec)} runs/s (${values.runs} runs, ${values.clients} clients); latency p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms`);
-    const w = await workerFloor(nats.url, { runs: Number(values["worker-runs"]), concurrency: Number(values.concurrency) });
-    console.log(`worker floor: ${Math.round(w.perSec)} runs/s (${values["worker-runs"]} runs, concurrency ${values.concurrency})`);
+    if (Number(values["worker-runs"]) > 0) {
+      const w = await workerFloor(nats.url, { runs: Number(values["worker-runs"]), concurrency: Number(values.concurrency) });
+      console.log(`worker floor: ${Math.round(w.perSec)} runs/s (${values["worker-runs"]} runs, concurrency ${values.concurrency})`);
+    }
   } finally {
     await nats.stop();
   }

@@ -41,6 +41,12 @@ export interface ExecuteDeps {
    * the next job can be pulled while this one's terminal write, registry write and ack complete.
    */
   releaseSlot: () => void;
+  /**
+   * Delay of the nak that hands a run interrupted by shutdown back to the queue. A pull request
+   * of this worker can still be open at the server for up to one pull expiry; a job nak'ed at once
+   * would be delivered to it and then wait out the AckWait instead of going to another worker.
+   */
+  requeueDelayMs?: number;
 }
 
 interface Executed { result: ExecutionResult; report: FinishedReport | null }
@@ -202,7 +208,7 @@ async function settleRun(job: RunJob, run: ActiveRun, executed: Executed, dispos
   if (registryTouched || disposition.terminal) await deps.registry.runFinished(job.run_id, finalStatus);
   try {
     if (settle.kind === "ack") await d.ack();
-    else if (settle.kind === "nak") d.nak(settle.delayMs);
+    else if (settle.kind === "nak") d.nak(executed.result.kind === "interrupted" ? Math.max(settle.delayMs, deps.requeueDelayMs ?? 0) : settle.delayMs);
     else d.term();
   } catch (err) {
     log.warn("settling the job failed; NATS redelivers it after AckWait", { ...meta, err });

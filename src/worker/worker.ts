@@ -252,6 +252,7 @@ export class Worker {
     return {
       js: this.#js!, pool: this.#pool, registry: this.#registry!, settings: this.opts.settings,
       workerId: this.opts.workerId, clock: this.#clock, log: this.opts.log, ackIntervalMs: this.#ackIntervalMs, active: this.#active,
+      requeueDelayMs: PULL_EXPIRES_MS + 250,
     };
   }
 }
