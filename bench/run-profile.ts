@@ -143,7 +143,8 @@ if (import.meta.main) {
   const p = await profileRuns({ runs: Number(values.runs), logs: values.logs === "on", args: workerArgs ? workerArgs.split(/\s+/) : [] });
   console.log(`per-run profile: one worker ${workerArgs || "(defaults)"}, ${p.runs} queued trivial 2-task runs, task logs ${values.logs}`);
   console.log(`  wall ${p.seconds.toFixed(2)} s = ${(p.runs / p.seconds).toFixed(1)} runs/s at load ${p.load.toFixed(1)} (wall time depends on the load; counts do not)`);
-  console.log("  NATS messages per run (submit side included: 1 run kv write + 1 job publish):");
+  console.log("  NATS messages per run (the submit side's 1 run kv write + 1 job publish included; the bench's own");
+  console.log("  watch receives 3 of the run kv watch deliveries, the worker's cancel watch the rest):");
   for (const [k, v] of Object.entries(p.perRun)) console.log(`    ${k.padEnd(24)} ${v.toFixed(2)}`);
   console.log(`  CPU ms per run: worker ${p.cpuMsPerRun.worker.toFixed(2)}, runners ${p.cpuMsPerRun.runners.toFixed(2)}, nats-server ${p.cpuMsPerRun.natsServer.toFixed(2)}`);
 }

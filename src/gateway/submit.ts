@@ -6,7 +6,7 @@
  */
 import { RevisionConflictError } from "../domain/errors.ts";
 import { buildRunJob } from "../domain/job.ts";
-import { wireSize } from "../domain/json.ts";
+import { wireBytes } from "../domain/json.ts";
 import { initialSnapshot } from "../domain/run.ts";
 import { HttpError } from "./http-errors.ts";
 import type { Caller } from "./route-context.ts";
@@ -55,13 +55,16 @@ export async function submitRun(deps: Pick<GatewayDeps, "js" | "clock" | "log">,
   const snapshot = initialSnapshot({ ...common, now, yaml: input.yaml });
   for (const [k, v] of Object.entries(input.extra ?? {})) if (!(k in snapshot)) (snapshot as Record<string, unknown>)[k] = v;
   const job = buildRunJob({ ...common, submittedAt: now, yaml: input.yaml });
+  // Encoded once: the size check and the two writes share the bytes (the submit hot path).
+  const jobBytes = wireBytes(job);
+  const snapshotBytes = wireBytes(snapshot);
   // A message over NATS's max_payload would be refused by the server: say so (413), not "NATS down" (503).
-  if (Math.max(wireSize(job), wireSize(snapshot)) > js.maxPayload - JOB_ENVELOPE_BYTES) {
-    log.info("job too large", { err_id: "ERR-PYOCO-0040", msg_id: "MSG-PYOCO-0040", size_bytes: wireSize(job), max_bytes: js.maxPayload });
+  if (Math.max(jobBytes.length, snapshotBytes.length) > js.maxPayload - JOB_ENVELOPE_BYTES) {
+    log.info("job too large", { err_id: "ERR-PYOCO-0040", msg_id: "MSG-PYOCO-0040", size_bytes: jobBytes.length, max_bytes: js.maxPayload });
     throw new HttpError(413, JOB_TOO_LARGE_DETAIL);
   }
   try {
-    await js.runs.create(runId, snapshot);
+    await js.runs.create(runId, snapshot, snapshotBytes);
   } catch (err) {
     if (!(err instanceof RevisionConflictError) || !input.resumeExisting || input.runId === undefined) throw err;
     const existing = await js.runs.get(runId);
@@ -70,7 +73,7 @@ export async function submitRun(deps: Pick<GatewayDeps, "js" | "clock" | "log">,
     return { run_id: runId, status: "PENDING", bundle_hash: null };
   }
   try {
-    await js.queue.publish(input.tag, job, runId);
+    await js.queue.publish(input.tag, job, runId, jobBytes);
   } catch (err) {
     try {
       await js.runs.delete(runId);

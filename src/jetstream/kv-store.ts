@@ -49,9 +49,9 @@ export class KvStore<T extends object> {
     try { return { value: parseWireBytes(entry.value) as T, revision: entry.revision }; } catch { return null; }
   }
 
-  /** Create only if absent; throws RevisionConflictError when the key exists. */
-  create(key: string, value: T): Promise<number> {
-    return this.#call(key, (kv) => kv.create(key, wireBytes(value)));
+  /** Create only if absent; throws RevisionConflictError when the key exists. `encoded`: `wireBytes(value)` already made by the caller. */
+  create(key: string, value: T, encoded?: Uint8Array): Promise<number> {
+    return this.#call(key, (kv) => kv.create(key, encoded ?? wireBytes(value)));
   }
 
   /** Write only if the stored revision is still `revision`; throws RevisionConflictError otherwise. */

@@ -57,10 +57,10 @@ export class WorkQueue {
   #consumers = new Map<string, Consumer>();
   constructor(private readonly conn: Connection, readonly names: ResourceNames) {}
 
-  /** Publish a job on `pyoco.work.<tag>`; `msgId` (the run id) makes a retried publish a no-op. */
-  async publish(tag: string, job: object, msgId: string): Promise<{ seq: number; duplicate: boolean }> {
+  /** Publish a job on `pyoco.work.<tag>`; `msgId` (the run id) makes a retried publish a no-op. `encoded`: `wireBytes(job)` already made. */
+  async publish(tag: string, job: object, msgId: string, encoded?: Uint8Array): Promise<{ seq: number; duplicate: boolean }> {
     this.conn.assertConnected();
-    const ack = await natsCall(() => this.conn.js.publish(this.names.workSubject(tag), wireBytes(job), {
+    const ack = await natsCall(() => this.conn.js.publish(this.names.workSubject(tag), encoded ?? wireBytes(job), {
       msgID: msgId, expect: { streamName: this.names.workStream },
     }));
     return { seq: ack.seq, duplicate: ack.duplicate };
