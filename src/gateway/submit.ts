@@ -4,7 +4,9 @@
  * fails, the snapshot is deleted again before the 503, so no orphan run is ever listed.
  * Used by `POST /runs`, `POST /runs/yaml`, and by anything else that starts runs (schedules).
  */
+import { NatsUnavailableError, RevisionConflictError } from "../domain/errors.ts";
 import { buildRunJob } from "../domain/job.ts";
+import { sleep } from "../lib/async.ts";
 import { initialSnapshot } from "../domain/run.ts";
 import type { Caller } from "./route-context.ts";
 import type { GatewayDeps } from "./deps.ts";
@@ -22,6 +24,23 @@ export interface SubmitInput {
 
 export interface SubmitResult { run_id: string; status: "PENDING"; bundle_hash: null }
 
+/** How long a submit keeps retrying while a clustered stream elects a new leader (kill -9 of its leader: 4–9 s). */
+const FAILOVER_DEADLINE_MS = 15_000;
+
+/**
+ * Retry `fn` while a clustered stream has no leader (kill -9 of the old one: requests time out,
+ * publishes find no responder). A single server that is down or lost a stream fails at once (503).
+ */
+async function throughFailover<T>(deadline: number, clustered: boolean, fn: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try { return await fn(); } catch (err) {
+      const electing = err instanceof NatsUnavailableError && (err.reason === "TimeoutError" || (clustered && err.reason === "JetStreamNotEnabled"));
+      if (!electing || Date.now() + 250 > deadline) throw err;
+      await sleep(250);
+    }
+  }
+}
+
 export async function submitRun(deps: Pick<GatewayDeps, "js" | "clock" | "log">, input: SubmitInput): Promise<SubmitResult> {
   const { js, clock, log } = deps;
   const runId = crypto.randomUUID();
@@ -31,9 +50,22 @@ export async function submitRun(deps: Pick<GatewayDeps, "js" | "clock" | "log">,
     runId, flowName: input.flowName, tag: input.tag, tags, params: input.params,
     tenantId: input.caller?.tenantId ?? null, apiKeyId: input.caller?.apiKeyId ?? null,
   };
-  await js.runs.create(runId, initialSnapshot({ ...common, now, yaml: input.yaml }));
+  const deadline = Date.now() + FAILOVER_DEADLINE_MS;
+  let attempts = 0;
+  const clustered = js.server().cluster !== null;
+  await throughFailover(deadline, clustered, async () => {
+    try {
+      attempts++;
+      await js.runs.create(runId, initialSnapshot({ ...common, now, yaml: input.yaml }));
+    } catch (err) {
+      // A retry that finds the key: the attempt that timed out did land (the id is ours alone).
+      if (attempts > 1 && err instanceof RevisionConflictError) return;
+      throw err;
+    }
+  });
   try {
-    await js.queue.publish(input.tag, buildRunJob({ ...common, submittedAt: now, yaml: input.yaml }), runId);
+    // The message id is the run id, so a publish retried after a timeout is stored once.
+    await throughFailover(deadline, clustered, () => js.queue.publish(input.tag, buildRunJob({ ...common, submittedAt: now, yaml: input.yaml }), runId));
   } catch (err) {
     try {
       await js.runs.delete(runId);

@@ -13,11 +13,12 @@ import type { RunSnapshot } from "../domain/run.ts";
 import type { WorkerRecord } from "../domain/worker-record.ts";
 import type { ApiKeyRecord } from "../domain/api-key.ts";
 import type { Logger } from "../lib/log.ts";
-import { Connection, mapNatsError } from "./connection.ts";
+import { Connection, mapNatsError, type NatsCredentials } from "./connection.ts";
 import { Dlq } from "./dlq.ts";
 import { KvStore } from "./kv-store.ts";
 import { resourceNames, type ResourceNames } from "./names.ts";
-import { ensureResources, type ResourceResult } from "./resources.ts";
+import { desiredReplicas, ensureResources, type ResourceResult } from "./resources.ts";
+import { serverSummary, setStreamReplicas, streamReports, type ServerSummary, type StreamReport } from "./cluster.ts";
 import { WorkQueue } from "./work-queue.ts";
 
 export type { Delivery, ConsumerSettings, TagQueueInfo } from "./work-queue.ts";
@@ -26,8 +27,16 @@ export type { ResourceNames } from "./names.ts";
 export type { ResourceResult } from "./resources.ts";
 export type { DlqReason } from "./dlq.ts";
 export { KvStore } from "./kv-store.ts";
-export { resourceNames, WORK_STREAM, CONSUMER_PREFIX } from "./names.ts";
+export { resourceNames, resourceStreams, WORK_STREAM, CONSUMER_PREFIX } from "./names.ts";
 export { kvStreamConfig } from "./resources.ts";
+export { leaveCluster, LeaveError } from "./leave.ts";
+export { kindOf, type ServerSummary, type StreamReport, type ReplicaSummary } from "./cluster.ts";
+export { natsServers, redactNatsUrl, type NatsCredentials } from "./connection.ts";
+
+/** The credentials and TLS files of every pyoco connection, from settings. */
+export function natsCredentials(s: Settings): NatsCredentials {
+  return { user: s.natsUser, password: s.natsPassword, token: s.natsToken, credsFile: s.natsCreds, tlsCa: s.natsTlsCa, tlsCert: s.natsTlsCert, tlsKey: s.natsTlsKey };
+}
 
 /** Plain view of a stream's configuration and state (no NATS.js types leak out). */
 export interface StreamSummary {
@@ -55,8 +64,29 @@ export class PyocoJetStream {
   }
 
   static async connect(settings: Settings, opts: { name: string; log: Logger; timeoutMs?: number }): Promise<PyocoJetStream> {
-    const conn = await Connection.open({ url: settings.natsUrl, name: opts.name, log: opts.log, timeoutMs: opts.timeoutMs });
+    const conn = await Connection.open({ url: settings.natsUrl, credentials: natsCredentials(settings), name: opts.name, log: opts.log, timeoutMs: opts.timeoutMs });
     return new PyocoJetStream(conn, settings, opts.log);
+  }
+
+  /**
+   * Connect and create missing resources, waiting with backoff while NATS (or its JetStream
+   * leader) is unavailable, for up to PYOCO_NATS_CONNECT_WAIT_SEC (gateway and worker start-up).
+   */
+  static async connectPatiently(settings: Settings, opts: {
+    name: string; log: Logger; signal?: AbortSignal; prepare?: (js: PyocoJetStream) => Promise<void>;
+  }): Promise<PyocoJetStream> {
+    let js: PyocoJetStream | undefined;
+    await Connection.openPatiently({
+      url: settings.natsUrl, credentials: natsCredentials(settings), name: opts.name, log: opts.log, timeoutMs: 3000,
+      waitSec: settings.natsConnectWaitSec, signal: opts.signal,
+      prepare: async (conn) => {
+        const candidate = new PyocoJetStream(conn, settings, opts.log);
+        await candidate.ensureResources();
+        await opts.prepare?.(candidate);
+        js = candidate;
+      },
+    });
+    return js!;
   }
 
   ensureResources(): Promise<ResourceResult[]> {
@@ -100,6 +130,14 @@ export class PyocoJetStream {
       throw mapNatsError(err);
     }
   }
+
+  /** The server this connection is on (name, cluster, advertised URLs). */
+  server(): ServerSummary { return serverSummary(this.connection); }
+  /** Leader, replicas and lag of every pyoco stream that exists (KV and object-store streams included). */
+  streamReports(): Promise<StreamReport[]> { return streamReports(this.connection, this.names); }
+  /** Replicas a new resource gets now (PYOCO_JS_REPLICAS; auto = 3 when clustered, else 1). */
+  desiredReplicas(): number { return desiredReplicas(this.connection, this.settings).replicas; }
+  setStreamReplicas(name: string, replicas: number): Promise<void> { return setStreamReplicas(this.connection, name, replicas); }
 
   close(): Promise<void> { return this.connection.close(); }
 }

@@ -102,7 +102,7 @@ describe("pyoco up failures", () => {
   });
 
   test("an unreachable NATS exits 1 with a hint to start one", async () => {
-    const io = upIo();
+    const io = upIo({ PYOCO_NATS_CONNECT_WAIT_SEC: "0" });   // no waiting: fail at once
     const code = await run(["up", "--port", "0", "--nats-url", `nats://127.0.0.1:${freePort()}`], io);
     expect(code).toBe(1);
     expect(io.err).toStartWith("ERR-PYOCO-0003: NATS unavailable\n- reason: cannot use NATS at nats://127.0.0.1:");
