@@ -54,6 +54,34 @@ export function renderHelp(help: CommandHelp, flags: FlagTable): string {
   return out.join("\n") + "\n";
 }
 
+/** A usage error of a command: its usage line, and its first example as the hint. */
+export function usageError(message: string, help: CommandHelp, flags: FlagTable, hint?: string): CliUsageError {
+  const err = new CliUsageError(message, usageLine(help, flags), help.program, hint);
+  err.example = help.examples[0];
+  return err;
+}
+
+/** The known flag closest to an unknown one (edit distance ≤ 2), for "did you mean". */
+export function closestFlag(unknown: string, names: string[]): string | undefined {
+  const target = unknown.replace(/^-+/, "").split("=")[0]!;
+  let best: { name: string; d: number } | undefined;
+  for (const name of names) {
+    const d = editDistance(target, name);
+    if (d <= 2 && (!best || d < best.d)) best = { name, d };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
 export type ParseResult<T extends FlagTable> =
   | { help: true; text: string }
   | { help: false; flags: ParsedFlags<T>; positionals: string[] };
@@ -62,13 +90,15 @@ export function parseFlags<T extends FlagTable>(argv: string[], flags: T, help: 
   if (argv.includes("--help") || argv.includes("-h")) return { help: true, text: renderHelp(help, flags) };
   const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
   for (const [name, s] of Object.entries(flags)) options[name] = { type: s.type, ...(s.short ? { short: s.short } : {}), ...(s.multiple ? { multiple: true } : {}) };
-  const usage = usageLine(help, flags);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
   } catch (err) {
-    const msg = (err as Error).message.replace(/\. To specify a positional argument.*$/s, "").replace(/^Unknown option '(.+?)'.*$/s, "unrecognized arguments: $1");
-    throw new CliUsageError(msg, usage, help.program);
+    const raw = (err as Error).message;
+    const unknown = /^Unknown option '(.+?)'/.exec(raw)?.[1];
+    const msg = raw.replace(/\. To specify a positional argument.*$/s, "").replace(/^Unknown option '(.+?)'.*$/s, "unrecognized arguments: $1");
+    const near = unknown ? closestFlag(unknown, Object.keys(flags)) : undefined;
+    throw usageError(msg, help, flags, near ? `did you mean --${near}? (all options: ${help.program} --help)` : undefined);
   }
   const values = parsed.values as Record<string, unknown>;
   const out: Record<string, unknown> = {};
@@ -76,13 +106,14 @@ export function parseFlags<T extends FlagTable>(argv: string[], flags: T, help: 
     let v = values[name];
     if (v === undefined) v = s.multiple ? [] : s.default ?? (s.type === "boolean" ? false : undefined);
     if (s.choices && typeof v === "string" && !s.choices.includes(v)) {
-      throw new CliUsageError(`argument --${name}: invalid choice: '${v}' (choose from ${s.choices.map((c) => `'${c}'`).join(", ")})`, usage, help.program);
+      throw usageError(`argument --${name}: invalid choice: '${v}' (choose from ${s.choices.map((c) => `'${c}'`).join(", ")})`, help, flags,
+        `pass one of: ${s.choices.map((c) => `--${name} ${c}`).join(", ")}`);
     }
     out[name] = v;
   }
   const max = opts.maxPositionals ?? 0;
   if (parsed.positionals.length > max) {
-    throw new CliUsageError(`unrecognized arguments: ${parsed.positionals.slice(max).join(" ")}`, usage, help.program);
+    throw usageError(`unrecognized arguments: ${parsed.positionals.slice(max).join(" ")}`, help, flags);
   }
   return { help: false, flags: out as ParsedFlags<T>, positionals: parsed.positionals };
 }
@@ -92,10 +123,10 @@ export function numberFlag(value: string | undefined, name: string, help: Comman
   if (value === undefined) return undefined;
   const n = Number(value);
   const bad = value.trim() === "" || !Number.isFinite(n) || (opts.integer && !Number.isInteger(n));
-  if (bad) throw new CliUsageError(`argument --${name}: invalid ${opts.integer ? "int" : "float"} value: '${value}'`, usageLine(help, flags), help.program);
+  if (bad) throw usageError(`argument --${name}: invalid ${opts.integer ? "int" : "float"} value: '${value}'`, help, flags, `pass a ${opts.integer ? "whole " : ""}number, e.g. --${name} ${opts.min !== undefined && opts.min > 1 ? opts.min : 1}`);
   if ((opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
     const range = `${opts.min ?? "-inf"}..${opts.max ?? "inf"}`;
-    throw new CliUsageError(`argument --${name}: ${value} is outside ${range}`, usageLine(help, flags), help.program);
+    throw usageError(`argument --${name}: ${value} is outside ${range}`, help, flags, `pass --${name} with a value in ${range}`);
   }
   return n;
 }

@@ -42,7 +42,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   if (!name || name === "-h" || name === "--help" || name === "help") { io.stdout(mainHelp()); return 0; }
   if (name === "--version" || name === "-V") return run(["version"], io);
   if (!(name in commands)) {
-    io.stderr(`usage: pyoco <command> [options]\npyoco: error: unknown command '${name}' (choose from ${Object.keys(commands).join(", ")})\nhint: pyoco --help\n`);
+    io.stderr(`usage: pyoco <command> [options]\npyoco: error: unknown command '${name}' (choose from ${Object.keys(commands).join(", ")})\n`
+      + `hint: pass one of the commands, e.g. \`pyoco client list --output table\` (all commands: pyoco --help)\n`);
     return 2;
   }
   const command = (await commands[name as keyof typeof commands]()).default;

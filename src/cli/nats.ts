@@ -8,7 +8,7 @@ import { PyocoJetStream, redactNatsUrl, resourceStreams, WORK_STREAM, type Strea
 import { silentLogger } from "../lib/log.ts";
 import { parseFlags, renderHelp, type CommandHelp } from "./args.ts";
 import type { Command } from "./command.ts";
-import { CliFailure, CliUsageError } from "./errors.ts";
+import { CliFailure, CliUsageError, headline } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 import { renderTable } from "./client/table.ts";
 
@@ -42,7 +42,7 @@ export async function connectCli(io: CliIo, natsUrl: string | undefined, name = 
   try {
     return { js: await PyocoJetStream.connect(settings, { name, log: silentLogger, timeoutMs: 3000 }), settings };
   } catch (err) {
-    throw new CliFailure("ERR-PYOCO-0003", "ERR-PYOCO-0003: NATS unavailable", `cannot connect to ${redactNatsUrl(settings.natsUrl)}: ${(err as Error).message}`,
+    throw new CliFailure("ERR-PYOCO-0003", headline("ERR-PYOCO-0003"), `cannot connect to ${redactNatsUrl(settings.natsUrl)}: ${(err as Error).message}`,
       (err as { hint?: string }).hint ?? "start one with `pyoco nats up` or `pyoco up --with-nats-bootstrap`, or pass --nats-url (credentials: PYOCO_NATS_USER/PASSWORD, PYOCO_NATS_TOKEN, PYOCO_NATS_CREDS)");
   }
 }
@@ -172,7 +172,8 @@ const command: Command = {
     const { sub, rest, help } = hoistNatsUrl(argv);
     if (!sub || sub === "help") { io.stdout(renderHelp(HELP, NATS_URL_FLAG)); return 0; }
     if (!(sub in SUBCOMMANDS)) {
-      throw new CliUsageError(`invalid choice: '${sub}' (choose from ${Object.keys(SUBCOMMANDS).map((s) => `'${s}'`).join(", ")})`, `usage: pyoco nats {${Object.keys(SUBCOMMANDS).join(",")}} ...`, "pyoco nats");
+      throw new CliUsageError(`invalid choice: '${sub}' (choose from ${Object.keys(SUBCOMMANDS).map((s) => `'${s}'`).join(", ")})`, `usage: pyoco nats {${Object.keys(SUBCOMMANDS).join(",")}} ...`, "pyoco nats",
+        "pass one of: " + Object.keys(SUBCOMMANDS).map((s) => `\`pyoco nats ${s}\``).join(", "));
     }
     const args = help ? [...rest, "--help"] : rest;
     switch (sub as Sub) {

@@ -8,15 +8,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { effectiveEnv, loadSettings, type SettingOverrides } from "../config/index.ts";
 import { isValidKvKey, TAG_PATTERN } from "../domain/job.ts";
+import { invalidModulePrefix, splitModulePrefixes } from "../domain/module-allow-list.ts";
 import { NatsUnavailableError } from "../domain/errors.ts";
 import { whenAborted } from "../lib/async.ts";
 import { createLogger } from "../lib/log.ts";
 import { resolvePython, RunnerStartupError, PythonNotFoundError } from "../runner/index.ts";
 import { Worker } from "../worker/index.ts";
 import { redactNatsUrl } from "../jetstream/index.ts";
-import { numberFlag, parseFlags, usageLine, type CommandHelp } from "./args.ts";
+import { numberFlag, parseFlags, usageError as commandUsageError, type CommandHelp } from "./args.ts";
 import type { Command } from "./command.ts";
-import { CliFailure, CliUsageError } from "./errors.ts";
+import { CliFailure, CliUsageError, headline } from "./errors.ts";
 
 const FLAGS = {
   "nats-url": { type: "string", value: "URL", description: "NATS server URL (overrides PYOCO_NATS_URL)" },
@@ -27,6 +28,7 @@ const FLAGS = {
   concurrency: { type: "string", value: "N", default: "1", description: "runs at once (one Python process each)" },
   "max-runs-per-process": { type: "string", value: "N", default: "100", description: "runs per Python process before it is recycled; 1 = a fresh process per run" },
   "work-dir": { type: "string", value: "DIR", description: "scratch folder for runner processes (default: a new temp dir, removed on exit)" },
+  "allow-module": { type: "string", multiple: true, value: "PREFIX", description: "only import YAML callables (and a module resolver) from this module or below it; repeatable (overrides PYOCO_WORKER_ALLOWED_MODULES). Without any, flow.yaml can run any code here" },
   "drain-timeout-sec": { type: "string", value: "SEC", default: "30", description: "on SIGTERM/SIGINT, how long running runs may finish before they are killed and requeued" },
 } as const;
 
@@ -37,16 +39,19 @@ const HELP: CommandHelp = {
     "pyoco worker --tags cpu --flow-resolver my_flows.py:resolve_flow",
     "pyoco worker --tags gpu,cpu --worker-id gpu-1 --concurrency 2",
     "pyoco worker --max-runs-per-process 1   # strict: a fresh Python process per run",
+    "pyoco worker --allow-module my_tasks --allow-module company.flows   # flow.yaml may only use these modules",
   ],
   notes: [
     "Environment: PYOCO_NATS_URL, PYOCO_PYTHON, PYOCO_CONSUMER_ACK_WAIT_SEC, PYOCO_CONSUMER_MAX_DELIVER,",
-    "PYOCO_RUN_HEARTBEAT_INTERVAL_SEC, PYOCO_WORKER_HEARTBEAT_INTERVAL_SEC, PYOCO_CANCEL_GRACE_PERIOD_SEC, … (docs/worker.md).",
+    "PYOCO_RUN_HEARTBEAT_INTERVAL_SEC, PYOCO_WORKER_HEARTBEAT_INTERVAL_SEC, PYOCO_CANCEL_GRACE_PERIOD_SEC,",
+    "PYOCO_WORKER_ALLOWED_MODULES, … (docs/worker.md).",
+    "Trust: flow.yaml names Python callables, so a submitter can run code on this worker unless --allow-module limits them.",
     "Signals: the first SIGTERM/SIGINT drains (see --drain-timeout-sec), a second one kills running runs at once.",
   ],
 };
 
 function usageError(message: string, hint?: string): CliUsageError {
-  return new CliUsageError(message, usageLine(HELP, FLAGS), HELP.program, hint);
+  return commandUsageError(message, HELP, FLAGS, hint);
 }
 
 /** Tags as the original normalises them (strip, drop empties), but a bad tag is rejected, not ignored. */
@@ -78,9 +83,16 @@ const command: Command = {
       throw usageError(`argument --flow-resolver: '${resolver}' must be module:attr or path/to/file.py:attr`);
     }
 
+    const allowFlags = splitModulePrefixes((f["allow-module"] ?? []).join(","));
+    for (const prefix of allowFlags) {
+      const why = invalidModulePrefix(prefix);
+      if (why) throw usageError(`argument --allow-module: ${why}`, "pass a module prefix such as --allow-module my_tasks (repeat the flag for more)");
+    }
+
     const env = effectiveEnv(io.env, io.cwd);
     const overrides: SettingOverrides = {};
     if (f["nats-url"]) overrides.natsUrl = f["nats-url"];
+    if (allowFlags.length) overrides.workerAllowedModules = allowFlags;
     const settings = loadSettings(env, overrides);
     const log = createLogger({ service: "pyoco:worker", level: settings.logLevel, format: settings.logFormat, utc: settings.logUtc, includeTraceback: settings.logIncludeTraceback });
 
@@ -89,7 +101,7 @@ const command: Command = {
       python = await resolvePython(f.python ?? settings.python ?? undefined);
     } catch (err) {
       if (!(err instanceof PythonNotFoundError)) throw err;
-      throw new CliFailure("ERR-PYOCO-0030", "ERR-PYOCO-0030: Python が見つかりません", err.message, "install python3 or pass --python /path/to/python (PYOCO_PYTHON)");
+      throw new CliFailure("ERR-PYOCO-0030", "ERR-PYOCO-0030: Python not found", err.message, "install python3 or pass --python /path/to/python (PYOCO_PYTHON)");
     }
 
     const ownWorkDir = !f["work-dir"];
@@ -97,6 +109,7 @@ const command: Command = {
     mkdirSync(workDir, { recursive: true });
     const worker = new Worker({
       settings, workerId, tags, python, resolver, concurrency, maxRunsPerProcess: maxRuns, workDir, drainTimeoutSec: drainSec, log,
+      allowedModules: settings.workerAllowedModules,
       onRunnerStderr: (_pid, chunk) => io.stderr(new TextDecoder().decode(chunk)),
       startSignal: io.signal,
     });
@@ -123,14 +136,16 @@ function startupFailure(err: unknown, ctx: { python: string; resolver?: string; 
   if (err instanceof RunnerStartupError) {
     const hint = err.code === "pyoco_import_error"
       ? `pip install pyoco (into ${ctx.python}), or pass --python with an interpreter that has it`
+      : err.code === "resolver_not_allowed"
+        ? `add the resolver's module to the allow-list (--allow-module), or use the file form path/to/file.py:attr`
       : err.code === "resolver_import_error"
         ? `check --flow-resolver '${ctx.resolver ?? ""}' (module on PYTHONPATH or file path, attribute name) and that its imports work`
         : "check the Python interpreter and its environment (see the detail)";
     const tail = err.stderrTail.trim().split("\n").slice(-8).join("\n");
-    return new CliFailure("ERR-PYOCO-0030", "ERR-PYOCO-0030: Python ランナーを起動できません", err.message, hint, tail || undefined);
+    return new CliFailure("ERR-PYOCO-0030", "ERR-PYOCO-0030: cannot start the Python runner", err.message, hint, tail || undefined);
   }
   if (err instanceof NatsUnavailableError) {
-    return new CliFailure("ERR-PYOCO-0003", "ERR-PYOCO-0003: NATS に接続できません", `${err.message} (${ctx.natsUrl})`, err.hint ??
+    return new CliFailure("ERR-PYOCO-0003", headline("ERR-PYOCO-0003"), `${err.message} (${ctx.natsUrl})`, err.hint ??
       "start NATS (pyoco nats up, or pyoco up --with-nats-bootstrap) or pass --nats-url / PYOCO_NATS_URL");
   }
   return err instanceof Error ? err : new Error(String(err));

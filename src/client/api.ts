@@ -10,6 +10,10 @@
 import { isTerminal } from "../domain/run.ts";
 import { sleep } from "../lib/async.ts";
 import { ConnectionError, HttpStatusError, InvalidResponseError, WaitTimeoutError } from "./errors.ts";
+import { parseSse, sseJson } from "./sse.ts";
+import type {
+  DlqDeleteResult, DlqEntry, DlqGroupList, DlqGroupRequeueResult, DlqPage, DlqRequeueResult, LogLine, LogPage,
+} from "./types.ts";
 
 export interface ClientOptions {
   /** Gateway base URL; a trailing `/` is removed. */
@@ -56,6 +60,13 @@ export interface ListVnextFilters extends ListFilters {
 }
 
 export interface RunPage { items: Record<string, unknown>[]; next_cursor: string | null }
+
+/** Filters of GET /dlq and GET /dlq/groups (times are epoch seconds of when the DLQ stored the entry). */
+export interface DlqFilters { reason?: string; tag?: string; flow?: string; since?: number; until?: number }
+export interface DlqListFilters extends DlqFilters { fingerprint?: string; cursor?: string; limit?: number }
+
+/** One event of GET /runs/{id}/logs/watch: a line, or the end of the stream. */
+export type LogWatchEvent = { event: "log"; id: string | null; line: LogLine } | { event: string; id: string | null; data: unknown };
 
 export class PyocoHttpClient {
   readonly server: string;
@@ -159,10 +170,82 @@ export class PyocoHttpClient {
       await sleep(Math.min(opts.intervalMs ?? 250, Math.max(0, deadline - Date.now())), opts.signal);
     }
   }
+
+  // ── DLQ ──
+
+  /** GET /dlq: newest first; pass next_cursor back as `cursor` for older entries. */
+  listDlq(f: DlqListFilters = {}): Promise<DlqPage> {
+    return this.request("GET", "/dlq", { query: { ...dlqQuery(f), fingerprint: f.fingerprint, cursor: f.cursor, limit: f.limit } });
+  }
+
+  /** GET /dlq/groups: entries grouped by fingerprint, most recent first. */
+  dlqGroups(f: DlqFilters = {}): Promise<DlqGroupList> {
+    return this.request("GET", "/dlq/groups", { query: dlqQuery(f) });
+  }
+
+  /** GET /dlq/{seq}: one entry with its params, flow.yaml and raw payload. */
+  getDlq(seq: number): Promise<DlqEntry> {
+    return this.request("GET", `/dlq/${seq}`);
+  }
+
+  /** POST /dlq/{seq}/requeue: idempotent; `created` is false when it was requeued before. */
+  requeueDlq(seq: number): Promise<DlqRequeueResult> {
+    return this.request("POST", `/dlq/${seq}/requeue`);
+  }
+
+  requeueDlqGroup(fingerprint: string): Promise<DlqGroupRequeueResult> {
+    return this.request("POST", `/dlq/groups/${encodeURIComponent(fingerprint)}/requeue`);
+  }
+
+  deleteDlq(seq: number): Promise<DlqDeleteResult> {
+    return this.request("DELETE", `/dlq/${seq}`);
+  }
+
+  deleteDlqGroup(fingerprint: string): Promise<DlqDeleteResult> {
+    return this.request("DELETE", `/dlq/groups/${encodeURIComponent(fingerprint)}`);
+  }
+
+  // ── Task logs ──
+
+  /** GET /runs/{id}/logs: lines oldest first, after `sinceSeq` when given. */
+  logs(runId: string, opts: { sinceSeq?: number; limit?: number } = {}): Promise<LogPage> {
+    return this.request("GET", `/runs/${encodeURIComponent(runId)}/logs`, { query: { since_seq: opts.sinceSeq, limit: opts.limit } });
+  }
+
+  /** GET /runs/{id}/logs/watch: lines as they are written, until the run has ended and its lines are sent. */
+  async *watchLogs(runId: string, p: LogWatchParams = {}): AsyncGenerator<LogWatchEvent> {
+    const path = `/runs/${encodeURIComponent(runId)}/logs/watch`;
+    const res = await this.stream("GET", path, {
+      query: { timeout_sec: p.timeoutSec },
+      headers: { accept: "text/event-stream", ...(p.lastEventId ? { "Last-Event-ID": p.lastEventId } : {}) },
+      timeoutMs: 0,
+      signal: p.signal,
+    });
+    try {
+      for await (const m of parseSse(res.body!, p.signal)) {
+        const data = sseJson(m.data);
+        yield m.event === "log" ? { event: "log", id: m.id ?? null, line: data as LogLine } : { event: m.event, id: m.id ?? null, data };
+      }
+    } catch (err) {
+      if (p.signal?.aborted) throw err;
+      throw new ConnectionError((err as Error).message, this.server + path, { cause: err });
+    }
+  }
+}
+
+export interface LogWatchParams {
+  /** Resume after this line (sent as Last-Event-ID). */
+  lastEventId?: string | null;
+  timeoutSec?: number;
+  signal?: AbortSignal;
 }
 
 function listQuery(f: ListFilters): Record<string, QueryValue> {
   return { status: f.status, flow: f.flow, tag: f.tag, include: f.full ? "full" : undefined, limit: f.limit };
+}
+
+function dlqQuery(f: DlqFilters): Record<string, QueryValue> {
+  return { reason: f.reason, tag: f.tag, flow: f.flow, since: f.since, until: f.until };
 }
 
 function queryString(query?: Record<string, QueryValue>): string {

@@ -9,7 +9,8 @@
  */
 export {
   PyocoHttpClient, type ClientOptions, type RequestOptions, type QueryValue, type SubmitResponse, type RunSnapshot,
-  type ListFilters, type ListVnextFilters, type RunPage,
+  type ListFilters, type ListVnextFilters, type RunPage, type DlqFilters, type DlqListFilters, type LogWatchEvent, type LogWatchParams,
 } from "./api.ts";
+export type * from "./types.ts";
 export { HttpStatusError, ConnectionError, InvalidResponseError, WaitTimeoutError } from "./errors.ts";
 export { parseSse, sseJson, type SseMessage } from "./sse.ts";

@@ -54,7 +54,11 @@ export interface DlqGroup {
 export interface DlqGroupList { items: DlqGroup[] }
 
 /** POST /dlq/{seq}/requeue. `created` is false when the same entry was requeued before. */
-export interface DlqRequeueResult { seq: number; run_id: string; status: string; created: boolean }
+export interface DlqRequeueResult {
+  seq: number; run_id: string; status: string; created: boolean;
+  /** Group requeue only: why an entry was skipped (status "SKIPPED", run_id ""). */
+  detail?: string;
+}
 
 /** POST /dlq/groups/{fingerprint}/requeue. */
 export interface DlqGroupRequeueResult { fingerprint: string; count: number; requeued: DlqRequeueResult[] }

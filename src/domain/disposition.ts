@@ -13,7 +13,7 @@ export const TRANSIENT_NAK_DELAY_MS = 2_000;
 /** Resolve-phase runner error codes that mean "the workflow cannot be built" (pyoco-runner.md §5.5). */
 const INVALID_WORKFLOW_CODES = new Set([
   "workflow_invalid", "yaml_invalid", "invalid_callable_ref", "callable_import_error", "callable_not_found",
-  "graph_invalid", "resolver_error", "invalid_job",
+  "graph_invalid", "resolver_error", "invalid_job", "callable_not_allowed", "graph_not_allowed",
 ]);
 
 /** How one delivery's execution ended, as a value. */
@@ -113,12 +113,13 @@ export function decideDisposition(result: ExecutionResult, ctx: DispositionConte
 }
 
 /**
- * In-progress ack cadence (wire-contract.md §5.7): the configured interval, clamped to
- * ack_wait/2 (min 0.5 s) when it would not keep the message; when disabled (≤ 0) we still keep
- * runs longer than AckWait safe with ack_wait/2, which the original did not.
+ * In-progress ack cadence (wire-contract.md §5.7): the configured interval, but at most a third of
+ * the AckWait (min 0.5 s), so one late or lost `+WPI` never costs a held message. With the default
+ * AckWait of 15 s that is every 5 s. When disabled (≤ 0) we still keep runs longer than AckWait
+ * safe with AckWait/3, which the original did not.
  */
 export function inProgressIntervalMs(ackProgressIntervalSec: number, ackWaitSec: number): number {
-  const half = Math.max(0.5, ackWaitSec / 2);
-  if (ackProgressIntervalSec <= 0 || (ackWaitSec > 0 && ackProgressIntervalSec >= ackWaitSec)) return half * 1000;
-  return ackProgressIntervalSec * 1000;
+  const third = Math.max(0.5, ackWaitSec / 3);
+  if (ackProgressIntervalSec <= 0) return Math.round(third * 1000);
+  return Math.round(Math.min(ackProgressIntervalSec, third) * 1000);
 }

@@ -25,7 +25,8 @@ export function isTerminal(status: unknown): boolean {
 const TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
   PENDING: ["RUNNING", "CANCELLING", "FAILED", "CANCELLED"],
   PENDING_APPROVAL: ["PENDING", "CANCELLED"],
-  RUNNING: ["CANCELLING", "COMPLETED", "FAILED", "CANCELLED"],
+  // RUNNING → PENDING: a worker shutting down handed the job back to the queue (requeue_reason).
+  RUNNING: ["PENDING", "CANCELLING", "COMPLETED", "FAILED", "CANCELLED"],
   CANCELLING: ["CANCELLED", "COMPLETED", "FAILED"],
   COMPLETED: [],
   FAILED: [],
@@ -49,6 +50,9 @@ export interface TaskRecord {
   output: unknown;
   artifacts: Record<string, unknown>;
 }
+
+/** Why a held run went back to the queue: its worker stopped before the run ended (drain timeout). */
+export type RequeueReason = "worker_shutdown";
 
 /** The run snapshot stored in `pyoco_runs[run_id]`. Unknown keys pass through untouched. */
 export interface RunSnapshot {
@@ -77,6 +81,9 @@ export interface RunSnapshot {
   workflow_yaml_sha256?: string | null;
   workflow_yaml_bytes?: number | null;
   schedule_id?: string | null;
+  /** Additive: set while a run handed back to the queue waits for a worker again (status PENDING). */
+  requeue_reason?: RequeueReason;
+  requeued_at?: number;
   [key: string]: unknown;
 }
 
@@ -122,6 +129,8 @@ export function cancelRequested(snapshot: Pick<RunSnapshot, "status" | "cancel_r
 export const SUMMARY_KEYS = [
   "run_id", "schedule_id", "flow_name", "tag", "tags", "tenant_id", "api_key_id", "status",
   "updated_at", "heartbeat_at", "worker_id", "error",
+  // additive, present only on a requeued run waiting for a worker
+  "requeue_reason",
 ] as const;
 
 export function summarize(snapshot: Record<string, unknown>): Record<string, unknown> {

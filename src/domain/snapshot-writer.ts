@@ -6,7 +6,7 @@
  * The clock is a parameter (epoch seconds).
  */
 import type { RunJob } from "./job.ts";
-import { cancelRequested, compactSnapshot, isTerminal, type RunSnapshot } from "./run.ts";
+import { cancelRequested, compactSnapshot, isTerminal, type RequeueReason, type RunSnapshot } from "./run.ts";
 
 /** Metadata the original copies from the snapshot found at pickup (non-null values only). */
 const COPIED_FROM_EXISTING = [
@@ -14,6 +14,8 @@ const COPIED_FROM_EXISTING = [
   "approval_required", "approval_status", "approval_requested_at", "approved_at", "approved_by", "approval_comment",
   "rejected_at", "rejected_by", "rejection_reason", "child_run_ids", "spawn_count", "result_summary",
   "cancel_requested_at", "cancel_requested_by", "cancel_reason",
+  // ours: a run created by POST /dlq/{seq}/requeue keeps where it came from
+  "requeued_from", "requeued_from_dlq",
 ] as const;
 
 /** Fields taken from the job when truthy. */
@@ -125,6 +127,16 @@ export function terminalSnapshot(
   return next;
 }
 
+/**
+ * The snapshot of a run handed back to the queue before it ended (the worker's drain deadline
+ * passed): PENDING again, with the reason and time, until a worker takes it (attempt + 1). The
+ * interrupted attempt's task states are dropped (the next attempt starts from scratch); `worker_id`
+ * and `attempt` stay, so an older delivery still cannot overwrite a newer one.
+ */
+export function requeuedSnapshot(snapshot: RunSnapshot, reason: RequeueReason, now: number): RunSnapshot {
+  return { ...snapshot, status: "PENDING", tasks: {}, task_records: {}, start_time: null, end_time: null, error: null, requeue_reason: reason, requeued_at: now };
+}
+
 export type ReconcileResult =
   | { write: true; value: RunSnapshot }
   /** Do not write: the stored run is terminal, or a newer delivery owns it. */
@@ -155,6 +167,8 @@ export function reconcile(stored: RunSnapshot | null, desired: RunSnapshot, now:
     if (!isTerminal(next.status)) next.status = "CANCELLING";
     else if (next.status !== "CANCELLED") next.cancel_too_late = true;
   }
+  // The requeue marks describe a waiting run only: a pickup (or a cancel) clears them.
+  if (next.status !== "PENDING") { delete next.requeue_reason; delete next.requeued_at; }
   next.heartbeat_at = now;
   next.updated_at = now;
   return { write: true, value: compactSnapshot(ordered(next), maxBytes) };

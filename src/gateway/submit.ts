@@ -6,10 +6,16 @@
  */
 import { NatsUnavailableError, RevisionConflictError } from "../domain/errors.ts";
 import { buildRunJob } from "../domain/job.ts";
+import { wireSize } from "../domain/json.ts";
 import { sleep } from "../lib/async.ts";
 import { initialSnapshot } from "../domain/run.ts";
+import { HttpError } from "./http-errors.ts";
 import type { Caller } from "./route-context.ts";
 import type { GatewayDeps } from "./deps.ts";
+
+export const JOB_TOO_LARGE_DETAIL = "job too large";
+/** Room left for the subject and headers (Nats-Msg-Id, KV headers) next to the JSON payload. */
+const JOB_ENVELOPE_BYTES = 1024;
 
 export interface SubmitInput {
   flowName: string;
@@ -20,6 +26,13 @@ export interface SubmitInput {
   caller: Caller | null;
   /** YAML submits: the raw text travels in the job; sha256/bytes are recorded in the snapshot. */
   yaml?: { text: string; sha256: string; bytes: number; scheduleId?: string | null };
+  /**
+   * A run id chosen by the caller (DLQ requeue derives it from the entry). The create-only
+   * snapshot write then makes a second submit of the same id fail with RevisionConflictError.
+   */
+  runId?: string;
+  /** Extra snapshot fields (ours, e.g. `requeued_from`); never overrides the standard ones. */
+  extra?: Record<string, unknown>;
 }
 
 export interface SubmitResult { run_id: string; status: "PENDING"; bundle_hash: null }
@@ -43,20 +56,28 @@ async function throughFailover<T>(deadline: number, clustered: boolean, fn: () =
 
 export async function submitRun(deps: Pick<GatewayDeps, "js" | "clock" | "log">, input: SubmitInput): Promise<SubmitResult> {
   const { js, clock, log } = deps;
-  const runId = crypto.randomUUID();
+  const runId = input.runId ?? crypto.randomUUID();
   const now = clock.now();
   const tags = input.tags.length ? input.tags : [input.tag];
   const common = {
     runId, flowName: input.flowName, tag: input.tag, tags, params: input.params,
     tenantId: input.caller?.tenantId ?? null, apiKeyId: input.caller?.apiKeyId ?? null,
   };
+  const snapshot = initialSnapshot({ ...common, now, yaml: input.yaml });
+  for (const [k, v] of Object.entries(input.extra ?? {})) if (!(k in snapshot)) (snapshot as Record<string, unknown>)[k] = v;
+  const job = buildRunJob({ ...common, submittedAt: now, yaml: input.yaml });
+  // A message over NATS's max_payload would be refused by the server: say so (413), not "NATS down" (503).
+  if (Math.max(wireSize(job), wireSize(snapshot)) > js.maxPayload - JOB_ENVELOPE_BYTES) {
+    log.info("job too large", { err_id: "ERR-PYOCO-0040", msg_id: "MSG-PYOCO-0040", size_bytes: wireSize(job), max_bytes: js.maxPayload });
+    throw new HttpError(413, JOB_TOO_LARGE_DETAIL);
+  }
   const deadline = Date.now() + FAILOVER_DEADLINE_MS;
   let attempts = 0;
   const clustered = js.server().cluster !== null;
   await throughFailover(deadline, clustered, async () => {
     try {
       attempts++;
-      await js.runs.create(runId, initialSnapshot({ ...common, now, yaml: input.yaml }));
+      await js.runs.create(runId, snapshot);
     } catch (err) {
       // A retry that finds the key: the attempt that timed out did land (the id is ours alone).
       if (attempts > 1 && err instanceof RevisionConflictError) return;
@@ -65,7 +86,7 @@ export async function submitRun(deps: Pick<GatewayDeps, "js" | "clock" | "log">,
   });
   try {
     // The message id is the run id, so a publish retried after a timeout is stored once.
-    await throughFailover(deadline, clustered, () => js.queue.publish(input.tag, buildRunJob({ ...common, submittedAt: now, yaml: input.yaml }), runId));
+    await throughFailover(deadline, clustered, () => js.queue.publish(input.tag, job, runId));
   } catch (err) {
     try {
       await js.runs.delete(runId);

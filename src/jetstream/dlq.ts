@@ -1,9 +1,13 @@
 /** Dead-letter records (wire-contract.md §4.8) on `pyoco.dlq.<tag>`, expected stream PYOCO_DLQ. */
-import { wireBytes } from "../domain/json.ts";
+import { parseWireBytes, wireBytes } from "../domain/json.ts";
 import { natsCall, type Connection } from "./connection.ts";
 import type { ResourceNames } from "./names.ts";
+import { readRange, streamState } from "./stream-reader.ts";
 
 export type DlqReason = "invalid_job" | "flow_not_found" | "invalid_workflow" | "execution_error" | "max_deliver_exceeded";
+
+/** One stored DLQ message: where it sits and its decoded body (null when not a JSON object). */
+export interface DlqMessage { seq: number; subject: string; receivedAt: number; record: Record<string, unknown> | null }
 
 export class Dlq {
   constructor(private readonly conn: Connection, private readonly names: ResourceNames) {}
@@ -19,19 +23,57 @@ export class Dlq {
     return natsCall(async () => (await (await this.conn.jsm()).streams.info(this.names.dlqStream)).state.messages);
   }
 
-  /** Read DLQ records from the start (tests, operators): at most `limit`, oldest first. */
-  async read(limit = 100): Promise<{ subject: string; record: Record<string, unknown> }[]> {
-    return natsCall(async () => {
-      const jsm = await this.conn.jsm();
-      const info = await jsm.streams.info(this.names.dlqStream);
-      const out: { subject: string; record: Record<string, unknown> }[] = [];
-      for (let seq = info.state.first_seq; seq <= info.state.last_seq && out.length < limit; seq++) {
-        try {
-          const m = await jsm.streams.getMessage(this.names.dlqStream, { seq });
-          if (m) out.push({ subject: m.subject, record: m.json() });
-        } catch { /* deleted sequence */ }
-      }
-      return out;
+  /**
+   * Visit stored records oldest first, up to the last sequence at the time of the call (and below
+   * `beforeSeq` when given); only subject `pyoco.dlq.<tag>` when `tag` is given.
+   */
+  async scan(opts: { tag?: string; beforeSeq?: number }, visit: (m: DlqMessage) => void): Promise<void> {
+    this.conn.assertConnected();
+    const state = await streamState(this.conn, this.names.dlqStream);
+    if (state.messages === 0) return;
+    const endSeq = opts.beforeSeq !== undefined ? Math.min(state.last, opts.beforeSeq - 1) : state.last;
+    await readRange(this.conn, this.names.dlqStream, { startSeq: state.first, endSeq, subject: opts.tag ? this.names.dlqSubject(opts.tag) : undefined }, (m) => {
+      visit({ seq: m.seq, subject: m.subject, receivedAt: m.time, record: decodeRecord(m.data) });
     });
   }
+
+  /** One record by sequence, or null when missing or deleted. */
+  async get(seq: number): Promise<DlqMessage | null> {
+    this.conn.assertConnected();
+    return natsCall(async () => {
+      try {
+        const m = await (await this.conn.jsm()).streams.getMessage(this.names.dlqStream, { seq });
+        if (!m) return null;
+        return { seq: m.seq, subject: m.subject, receivedAt: m.time.getTime() / 1000, record: decodeRecord(m.data) };
+      } catch (err) {
+        if ((err as { code?: number }).code === 10037) return null;   // no message found
+        throw err;
+      }
+    });
+  }
+
+  /** Remove one record; false when it was already gone. */
+  async remove(seq: number): Promise<boolean> {
+    this.conn.assertConnected();
+    return natsCall(async () => {
+      try { return await (await this.conn.jsm()).streams.deleteMessage(this.names.dlqStream, seq, false); } catch (err) {
+        if ((err as { code?: number }).code === 10037) return false;
+        throw err;
+      }
+    });
+  }
+
+  /** Read DLQ records from the start (tests, operators): at most `limit`, oldest first. */
+  async read(limit = 100): Promise<{ subject: string; record: Record<string, unknown> }[]> {
+    const out: { subject: string; record: Record<string, unknown> }[] = [];
+    await this.scan({}, (m) => { if (out.length < limit && m.record) out.push({ subject: m.subject, record: m.record }); });
+    return out;
+  }
+}
+
+function decodeRecord(data: Uint8Array): Record<string, unknown> | null {
+  try {
+    const v = parseWireBytes(data);
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? v as Record<string, unknown> : null;
+  } catch { return null; }
 }

@@ -19,13 +19,17 @@ import { KvStore } from "./kv-store.ts";
 import { resourceNames, type ResourceNames } from "./names.ts";
 import { desiredReplicas, ensureResources, type ResourceResult } from "./resources.ts";
 import { serverSummary, setStreamReplicas, streamReports, type ServerSummary, type StreamReport } from "./cluster.ts";
+import { TaskLogs } from "./task-logs.ts";
 import { WorkQueue } from "./work-queue.ts";
+import { WheelStore } from "./wheel-store.ts";
 
 export type { Delivery, ConsumerSettings, TagQueueInfo } from "./work-queue.ts";
 export type { Versioned, WatchEntry, WatchHandle } from "./kv-store.ts";
 export type { ResourceNames } from "./names.ts";
 export type { ResourceResult } from "./resources.ts";
-export type { DlqReason } from "./dlq.ts";
+export type { DlqReason, DlqMessage } from "./dlq.ts";
+export type { LogRecord } from "./task-logs.ts";
+export type { FollowHandle } from "./stream-reader.ts";
 export { KvStore } from "./kv-store.ts";
 export { resourceNames, resourceStreams, WORK_STREAM, CONSUMER_PREFIX } from "./names.ts";
 export { kvStreamConfig } from "./resources.ts";
@@ -37,6 +41,7 @@ export { natsServers, redactNatsUrl, type NatsCredentials } from "./connection.t
 export function natsCredentials(s: Settings): NatsCredentials {
   return { user: s.natsUser, password: s.natsPassword, token: s.natsToken, credsFile: s.natsCreds, tlsCa: s.natsTlsCa, tlsCert: s.natsTlsCert, tlsKey: s.natsTlsKey };
 }
+export { WheelStore, WheelTooLargeError, WheelStoreFullError, type WheelObject } from "./wheel-store.ts";
 
 /** Plain view of a stream's configuration and state (no NATS.js types leak out). */
 export interface StreamSummary {
@@ -53,6 +58,11 @@ export class PyocoJetStream {
   readonly apiKeys: KvStore<ApiKeyRecord>;
   readonly queue: WorkQueue;
   readonly dlq: Dlq;
+  /** Task log lines (stream PYOCO_LOGS). */
+  readonly logs: TaskLogs;
+  /** Wheel registry object store and its upload/delete history (wire-contract.md §1.3, §7.8). */
+  readonly wheels: WheelStore;
+  readonly wheelHistory: KvStore<Record<string, unknown>>;
 
   private constructor(readonly connection: Connection, readonly settings: Settings, log: Logger) {
     this.names = resourceNames(settings);
@@ -61,6 +71,9 @@ export class PyocoJetStream {
     this.apiKeys = new KvStore<ApiKeyRecord>(connection, this.names.authBucket, log);
     this.queue = new WorkQueue(connection, this.names);
     this.dlq = new Dlq(connection, this.names);
+    this.logs = new TaskLogs(connection, this.names);
+    this.wheels = new WheelStore(connection, this.names.wheelBucket);
+    this.wheelHistory = new KvStore<Record<string, unknown>>(connection, this.names.wheelHistoryBucket, log);
   }
 
   static async connect(settings: Settings, opts: { name: string; log: Logger; timeoutMs?: number }): Promise<PyocoJetStream> {
@@ -95,6 +108,8 @@ export class PyocoJetStream {
   }
 
   get connected(): boolean { return this.connection.connected; }
+  /** The server's max_payload (bytes a single message may carry); NATS's default 1 MiB until connected. */
+  get maxPayload(): number { return this.connection.nc.info?.max_payload ?? 1_048_576; }
   onStatus(listener: (event: "disconnect" | "reconnect") => void): () => void { return this.connection.onStatus(listener); }
 
   /** Configuration and message count of a stream, or null when it does not exist. */

@@ -78,10 +78,11 @@ class ByteTail {
   }
 }
 
-export function runnerCommand(python: string, script: string, o: { resolver?: string; warmup?: boolean } = {}): string[] {
+export function runnerCommand(python: string, script: string, o: { resolver?: string; warmup?: boolean; allowedModules?: readonly string[] } = {}): string[] {
   const cmd = [python, script, "--protocol", "1", "--setsid"];
   if (o.warmup ?? true) cmd.push("--warmup");
   if (o.resolver) cmd.push("--resolver", o.resolver);
+  for (const prefix of o.allowedModules ?? []) cmd.push("--allow-module", prefix);
   return cmd;
 }
 
@@ -185,11 +186,16 @@ export class RunnerSession {
     await this.#proc?.stop({ graceMs: this.#opts.killGraceMs ?? 2_000 });
   }
 
-  /** Polite stop: EOF on stdin (the runner finishes, says bye, exits 0); hard stop after graceMs. */
+  /**
+   * Polite stop: `shutdown`, then EOF (the runner finishes an active run, says bye, exits 0); hard
+   * stop after graceMs. EOF alone during a run means "worker gone" to the runner, which then kills
+   * its process group, so a polite stop must say `shutdown` first.
+   */
   async retire(graceMs = this.#opts.killGraceMs ?? 2_000): Promise<void> {
     this.#requested = true;
     const proc = this.#proc;
     if (!proc || proc.hasExited) { await this.exited; return; }
+    this.#send({ v: 1, type: "shutdown" });
     proc.closeStdin();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<"late">((r) => { timer = setTimeout(() => r("late"), graceMs); });

@@ -8,7 +8,7 @@ import { decideDisposition, type Disposition, type ExecutionResult } from "../do
 import { NatsUnavailableError } from "../domain/errors.ts";
 import { decodeRunJob, type RunJob } from "../domain/job.ts";
 import { cancelRequested, isTerminal } from "../domain/run.ts";
-import { applyRunEvent, pickupSnapshot, terminalSnapshot, type FinishedReport, type SnapshotEvent } from "../domain/snapshot-writer.ts";
+import { applyRunEvent, pickupSnapshot, requeuedSnapshot, terminalSnapshot, type FinishedReport, type SnapshotEvent } from "../domain/snapshot-writer.ts";
 import { parseWorkflowYaml } from "../domain/workflow-yaml.ts";
 import type { Settings } from "../config/index.ts";
 import type { Delivery, PyocoJetStream } from "../jetstream/index.ts";
@@ -18,8 +18,11 @@ import { PoolClosedError, type RunEvent, type RunnerPool, type StartMessage } fr
 import { ActiveRun } from "./active-run.ts";
 import type { WorkerRegistry } from "./registry.ts";
 import { RunWriter } from "./run-writer.ts";
+import { runLogPublisher, runnerLogLimits, type RunLogPublisher } from "./run-logs.ts";
 
 const DLQ_PAYLOAD_MAX_BYTES = 4096;
+/** How long the end of a run waits for its log lines to be stored (they never hold a run longer). */
+const LOG_FLUSH_DEADLINE_MS = 2000;
 
 export interface ExecuteDeps {
   js: PyocoJetStream;
@@ -58,8 +61,9 @@ export async function executeDelivery(d: Delivery, deps: ExecuteDeps): Promise<v
   run.startKeepAlive(deps.ackIntervalMs);
   let registryTouched = false;
   let executed: Executed;
+  const logs = runLogPublisher(deps, job.run_id, d.deliveryCount);
   try {
-    executed = await runJob(job, run, deps, () => { registryTouched = true; });
+    executed = await runJob(job, run, deps, () => { registryTouched = true; }, logs);
   } catch (err) {
     executed = { result: transientOrThrow(err), report: null };
   } finally {
@@ -72,10 +76,12 @@ export async function executeDelivery(d: Delivery, deps: ExecuteDeps): Promise<v
   const disposition = decideDisposition(executed.result, {
     deliveryCount: d.deliveryCount, maxDeliver: deps.settings.consumerMaxDeliver, dlqExecutionError: deps.settings.dlqPublishExecutionError,
   });
+  // Before the terminal write: a log watch that sees the run end then finds every line stored.
+  await logs?.finish(LOG_FLUSH_DEADLINE_MS);
   await settleRun(job, run, executed, disposition, deps, registryTouched);
 }
 
-async function runJob(job: RunJob, run: ActiveRun, deps: ExecuteDeps, onRegistry: () => void): Promise<Executed> {
+async function runJob(job: RunJob, run: ActiveRun, deps: ExecuteDeps, onRegistry: () => void, logs: RunLogPublisher | null): Promise<Executed> {
   const { js, settings, clock } = deps;
   const none = (result: ExecutionResult): Executed => ({ result, report: null });
   const existing = await js.runs.get(job.run_id);
@@ -111,9 +117,11 @@ async function runJob(job: RunJob, run: ActiveRun, deps: ExecuteDeps, onRegistry
   const start: StartMessage = {
     v: 1, type: "start", run_id: job.run_id, flow_name: job.flow_name, flow, params,
     metadata: { tag: job.tag, tags: job.tags, tenant_id: job.tenant_id ?? null, worker_id: deps.workerId, attempt: run.delivery.deliveryCount },
+    limits: runnerLogLimits(settings),
   };
   const writer = run.writer;
   const onEvent = (event: RunEvent) => {
+    if (event.type === "log") { logs?.accept(event); return; }
     writer.update((s) => applyRunEvent(s, event as SnapshotEvent));
     writer.scheduleProgress();
   };
@@ -157,6 +165,7 @@ async function settleRun(job: RunJob, run: ActiveRun, executed: Executed, dispos
     const payload: Record<string, unknown> = {
       run_id: job.run_id, flow_name: job.flow_name, tag: job.tag, tags: job.tags,
       tenant_id: job.tenant_id ?? null, api_key_id: job.api_key_id ?? null, worker_id: deps.workerId,
+      ...requeueFields(job),
     };
     if (disposition.dlq.reason === "max_deliver_exceeded") payload.num_delivered = d.deliveryCount;
     await publishDlq(deps, job.tag, disposition.dlq.reason, disposition.dlq.error, payload);
@@ -185,6 +194,7 @@ async function settleRun(job: RunJob, run: ActiveRun, executed: Executed, dispos
       ...(disposition.dlq ? { err_id: disposition.dlq.reason === "flow_not_found" ? "ERR-PYOCO-0006" : "ERR-PYOCO-0007", reason: disposition.dlq.reason } : {}),
     });
   } else if (executed.result.kind !== "already_terminal" && executed.result.kind !== "superseded") {
+    if (executed.result.kind === "interrupted" && run.writer) await recordRequeue(run.writer, deps, meta);
     log.warn("run not finished; job returned to the queue", { ...meta, reason: executed.result.kind, detail: (executed.result as { message?: string }).message });
   } else {
     log.info("delivery skipped", { ...meta, reason: executed.result.kind });
@@ -196,6 +206,32 @@ async function settleRun(job: RunJob, run: ActiveRun, executed: Executed, dispos
     else d.term();
   } catch (err) {
     log.warn("settling the job failed; NATS redelivers it after AckWait", { ...meta, err });
+  }
+}
+
+/**
+ * Additive DLQ fields (ours): what `POST /dlq/{seq}/requeue` needs to submit the same run again
+ * (params and the flow.yaml text travel only in the job, which is gone once it is settled).
+ */
+function requeueFields(job: RunJob): Record<string, unknown> {
+  const out: Record<string, unknown> = { params: job.params, submitted_at: job.submitted_at };
+  if (typeof job.workflow_yaml === "string" && job.workflow_yaml !== "") {
+    Object.assign(out, {
+      workflow_yaml: job.workflow_yaml, workflow_yaml_sha256: job.workflow_yaml_sha256 ?? null,
+      workflow_yaml_bytes: job.workflow_yaml_bytes ?? null, schedule_id: job.schedule_id ?? null,
+    });
+  }
+  return out;
+}
+
+/** Before the job goes back to the queue: say so in the snapshot (PENDING + requeue_reason), so nobody calls it running. */
+async function recordRequeue(writer: RunWriter, deps: ExecuteDeps, meta: Record<string, unknown>): Promise<void> {
+  try {
+    await writer.settle();
+    writer.update((s) => requeuedSnapshot(s, "worker_shutdown", deps.clock.now()));
+    await writer.write();
+  } catch (err) {
+    deps.log.warn("recording the requeue failed; the snapshot still says RUNNING until a worker takes the run", { ...meta, err });
   }
 }
 

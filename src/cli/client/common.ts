@@ -18,8 +18,7 @@
  */
 import { PyocoHttpClient } from "../../client/index.ts";
 import { effectiveEnv } from "../../config/index.ts";
-import { parseFlags, usageLine, type CommandHelp, type FlagTable, type ParsedFlags } from "../args.ts";
-import { CliUsageError } from "../errors.ts";
+import { parseFlags, usageError, type CommandHelp, type FlagTable, type ParsedFlags } from "../args.ts";
 import type { CliIo } from "../io.ts";
 import { pyJson } from "../py-json.ts";
 
@@ -39,6 +38,8 @@ export interface ClientContext {
   globals: GlobalFlags;
   /** e.g. "pyoco client submit" */
   program: string;
+  /** The gateway URL the subcommand talks to (set by parseClientFlags; used in error hints). */
+  server?: string;
 }
 
 export interface ClientSubcommand {
@@ -71,14 +72,19 @@ export function parseClientFlags<T extends FlagTable>(argv: string[], ctx: Clien
     const v = (values[name] as string | undefined) ?? ctx.globals[name];
     if (v !== undefined) globals[name] = v;
   }
-  return { help: false, flags: parsed.flags as ParsedFlags<T>, positionals: parsed.positionals, client: makeClient(ctx.io, globals) };
+  const client = makeClient(ctx.io, globals);
+  ctx.server = client.server;
+  return { help: false, flags: parsed.flags as ParsedFlags<T>, positionals: parsed.positionals, client };
 }
 
 /** argparse's "the following arguments are required" for flags and positionals. */
 export function requireArgs(help: CommandHelp, flags: FlagTable, given: Record<string, unknown>, names: string[], positionals: { names: string[]; values: string[] } = { names: [], values: [] }): void {
   const missing = names.filter((n) => given[n] === undefined || given[n] === "").map((n) => `--${n}`);
   missing.push(...positionals.names.slice(positionals.values.length));
-  if (missing.length) throw new CliUsageError(`the following arguments are required: ${missing.join(", ")}`, usageLine(help, { ...flags, ...GLOBAL_FLAGS }), help.program);
+  if (missing.length) {
+    throw usageError(`the following arguments are required: ${missing.join(", ")}`, help, { ...flags, ...GLOBAL_FLAGS },
+      `pass ${missing.map((m) => (m.startsWith("--") ? `${m} ${flags[m.slice(2)]?.value ?? "VALUE"}` : m.toUpperCase())).join(" ")}, e.g. \`${help.examples[0]}\``);
+  }
 }
 
 /** Print one value as the original CLI does: json.dumps(ensure_ascii=True) + newline. */

@@ -7,10 +7,10 @@
  * here (ERR-PYOCO-HTTP request/connection blocks, exit 1), so subcommands just throw.
  */
 import { ConnectionError, HttpStatusError, InvalidResponseError, WaitTimeoutError } from "../../client/index.ts";
-import { parseFlags, renderHelp, usageLine, type CommandHelp } from "../args.ts";
+import { closestFlag, parseFlags, renderHelp, usageLine, type CommandHelp } from "../args.ts";
 import type { Command } from "../command.ts";
-import { ARG_ERROR_HEADER, CliFailure, CliUsageError } from "../errors.ts";
-import { GLOBAL_FLAGS, type ClientSubcommand, type GlobalFlags } from "./common.ts";
+import { CliFailure, CliUsageError } from "../errors.ts";
+import { DEFAULT_SERVER, GLOBAL_FLAGS, makeClient, type ClientContext, type ClientSubcommand, type GlobalFlags } from "./common.ts";
 
 type Loader = () => Promise<ClientSubcommand>;
 
@@ -27,6 +27,12 @@ export const SUBCOMMANDS: Record<string, Loader> = {
   workers: async () => (await import("./workers.ts")).workers,
   "worker-hide": async () => (await import("./workers.ts")).workerHide,
   "worker-unhide": async () => (await import("./workers.ts")).workerUnhide,
+  dlq: async () => (await import("./dlq.ts")).dlq,
+  logs: async () => (await import("./logs.ts")).logs,
+  wheels: async () => (await import("./wheels.ts")).wheels,
+  "wheel-upload": async () => (await import("./wheels.ts")).wheelUpload,
+  "wheel-delete": async () => (await import("./wheels.ts")).wheelDelete,
+  "wheel-history": async () => (await import("./wheels.ts")).wheelHistory,
 };
 
 /** One-line summaries for `pyoco client --help` (kept here so help needs no imports). */
@@ -42,6 +48,12 @@ const SUMMARIES: Record<string, string> = {
   workers: "list workers and their state",
   "worker-hide": "hide a worker from the default workers list",
   "worker-unhide": "show a hidden worker again",
+  dlq: "dead-letter entries: list, groups, show, requeue, purge",
+  logs: "print a run's task logs; --follow until the run ends",
+  wheels: "list the wheels in the registry",
+  "wheel-upload": "upload a wheel for workers to install (streamed, progress bar on a terminal)",
+  "wheel-delete": "delete a wheel from the registry",
+  "wheel-history": "list wheel uploads and deletes with who and from where",
 };
 
 const HELP: CommandHelp = {
@@ -76,22 +88,42 @@ function splitGlobals(argv: string[]): { globals: string[]; name?: string; rest:
   return { globals, name: argv[i], rest: argv.slice(i + 1) };
 }
 
-/** The client library's typed errors → the CLI blocks of http-contract.md §5.2. */
-export function translateClientError(err: unknown): unknown {
+/** The hint for an HTTP error status: the thing to do next, naming the server and the flag. */
+function httpHint(err: HttpStatusError, server: string): string {
+  const detail = err.detail;
+  switch (err.status) {
+    case 401: return "pass --api-key KEY (or set PYOCO_API_KEY); an operator creates keys with `pyoco admin api-key create --tenant TEAM`";
+    case 403: return "the API key was refused (unknown or revoked): pass a valid --api-key (`pyoco admin api-key list` shows the keys)";
+    case 404:
+      if (detail === "run not found") return `no such run at ${server}; \`pyoco client list --output table\` shows the runs`;
+      if (detail === "worker not found") return `no such worker at ${server}; \`pyoco client workers --scope all --output table\` shows them`;
+      return `${server} has no ${err.method} ${err.path}; check that --server points at a pyoco gateway of this version`;
+    case 413: return "the upload is larger than the gateway allows (PYOCO_WORKFLOW_YAML_MAX_BYTES on the gateway)";
+    case 422: return "fix the value the reason names and run the command again";
+    case 503: return `the gateway at ${server} cannot reach NATS: check \`pyoco nats status\` on the gateway's host and its PYOCO_NATS_URL`;
+    default:
+      return err.status >= 500 ? `the gateway at ${server} failed; its log (stdout of \`pyoco up\`) has the details` : "check the request flags against the reason above";
+  }
+}
+
+/** The client library's typed errors → the CLI blocks of http-contract.md §5.2 (English headlines, hints that say what to do). */
+export function translateClientError(err: unknown, server = DEFAULT_SERVER): unknown {
   if (err instanceof HttpStatusError) {
-    return new CliFailure("ERR-PYOCO-HTTP", "ERR-PYOCO-HTTP: request failed", err.message, "check server status and request parameters");
+    return new CliFailure("ERR-PYOCO-HTTP", "ERR-PYOCO-HTTP: request failed", err.message, httpHint(err, server));
   }
   if (err instanceof ConnectionError) {
-    return new CliFailure("ERR-PYOCO-HTTP", "ERR-PYOCO-HTTP: connection error", err.message, "check --server URL and gateway availability");
+    return new CliFailure("ERR-PYOCO-HTTP", "ERR-PYOCO-HTTP: connection error", err.message,
+      `is the gateway running at ${server}? start it with \`pyoco up\`, or pass --server URL (or set PYOCO_SERVER_URL)`);
   }
   if (err instanceof WaitTimeoutError) {
-    return new CliFailure("ERR-PYOCO-CANCEL", "ERR-PYOCO-CANCEL: wait timeout", err.message, "retry cancel or inspect run/worker status");
+    return new CliFailure("ERR-PYOCO-CANCEL", "ERR-PYOCO-CANCEL: wait timeout", err.message,
+      `wait longer with --timeout-sec, or look at the run with \`pyoco client get ${err.runId}\` and its worker with \`pyoco client workers\``);
   }
   if (err instanceof InvalidResponseError) {
-    return new CliFailure("ERR-PYOCO-0018", ARG_ERROR_HEADER, err.message, "pyoco client submit --flow-name main --param x=1 --tag default");
+    return new CliFailure("ERR-PYOCO-HTTP", "ERR-PYOCO-HTTP: invalid response", err.message, `check that --server ${server} points at a pyoco gateway`);
   }
   if (err instanceof Error && "syscall" in err && "path" in err) {   // node:fs errors (ENOENT, EACCES, …)
-    return new CliFailure("ERR-PYOCO-0018", "ERR-PYOCO-0018: file I/O error", err.message, "check file path and permission");
+    return new CliFailure("ERR-PYOCO-0018", "ERR-PYOCO-0018: file I/O error", err.message, `check that ${String(err.path)} exists and is readable`);
   }
   return err;
 }
@@ -108,14 +140,17 @@ const command: Command = {
     if (!name || !(name in SUBCOMMANDS)) {
       const choices = Object.keys(SUBCOMMANDS).map((n) => `'${n}'`).join(", ");
       const msg = name ? `argument command: invalid choice: '${name}' (choose from ${choices})` : "the following arguments are required: command";
-      throw new CliUsageError(msg, usageLine(HELP, GLOBAL_FLAGS), "pyoco client");
+      const near = name ? closestFlag(name, Object.keys(SUBCOMMANDS)) : undefined;
+      throw new CliUsageError(msg, usageLine(HELP, GLOBAL_FLAGS), "pyoco client",
+        near ? `did you mean \`pyoco client ${near}\`? (all subcommands: pyoco client --help)` : "pass a subcommand, e.g. `pyoco client list --output table` (all subcommands: pyoco client --help)");
     }
     const sub = await SUBCOMMANDS[name]!();
+    const ctx: ClientContext = { io, globals: parsed.flags as GlobalFlags, program: `pyoco client ${name}` };
     try {
-      return await sub.run(rest, { io, globals: parsed.flags as GlobalFlags, program: `pyoco client ${name}` });
+      return await sub.run(rest, ctx);
     } catch (err) {
       if (io.signal.aborted) throw err;   // Ctrl-C: the dispatcher answers 130
-      throw translateClientError(err);
+      throw translateClientError(err, ctx.server ?? makeClient(io, ctx.globals).server);
     }
   },
 };

@@ -3,7 +3,9 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { CommandHelp, FlagTable } from "../args.ts";
 import { CliFailure } from "../errors.ts";
+import { HttpStatusError } from "../../client/index.ts";
 import { parseClientFlags, printJson, requireArgs, type ClientSubcommand } from "./common.ts";
+import { warnIfTagUnserved } from "./tag-check.ts";
 
 const FLAGS = {
   "workflow-file": { type: "string", value: "PATH", description: "the flow.yaml to upload (required)" },
@@ -17,6 +19,27 @@ const HELP: CommandHelp = {
   examples: ["pyoco client submit-yaml --workflow-file flow.yaml --flow-name main --tag cpu"],
 };
 
+interface Problem { message?: string; path?: unknown[]; line?: number; column?: number; expected?: string }
+
+/** `flow.yaml:4:1: unknown top-level key 'extra_top' (expected: …)` — one line per problem, as compilers print them. */
+export function problemLines(file: string, problems: Problem[]): string[] {
+  return problems.map((p) => {
+    const where = p.line ? `${file}:${p.line}:${p.column ?? 1}` : file;
+    const key = Array.isArray(p.path) && p.path.length ? ` [${p.path.join(".")}]` : "";
+    return `${where}: ${p.message ?? "invalid"}${key}${p.expected ? ` (expected: ${p.expected})` : ""}`;
+  });
+}
+
+/** A 422 "invalid workflow yaml" with the gateway's additive `errors` → a block listing them; else null. */
+function explainRefusal(err: unknown, file: string): CliFailure | null {
+  if (!(err instanceof HttpStatusError) || err.status !== 422 || err.detail !== "invalid workflow yaml") return null;
+  let body: { reason?: string; errors?: Problem[] };
+  try { body = JSON.parse(err.body); } catch { return null; }
+  if (!Array.isArray(body.errors) || body.errors.length === 0) return null;
+  return new CliFailure("ERR-PYOCO-0002", "ERR-PYOCO-0002: flow.yaml was refused", `${err.message.split(":")[0]}: invalid workflow yaml (${body.reason ?? "?"})`,
+    `fix ${file} at the place${body.errors.length > 1 ? "s" : ""} listed above and submit again`, problemLines(file, body.errors).join("\n  "));
+}
+
 const submitYaml: ClientSubcommand = {
   summary: "submit a run from a single-flow flow.yaml",
   async run(argv, ctx) {
@@ -26,9 +49,16 @@ const submitYaml: ClientSubcommand = {
     const path = p.flags["workflow-file"]!;
     let workflow: Uint8Array;
     try { workflow = readFileSync(resolve(ctx.io.cwd, path)); } catch (err) {
-      throw new CliFailure("ERR-PYOCO-0018", "ERR-PYOCO-0018: file I/O error", (err as Error).message, "check file path and permission");
+      throw new CliFailure("ERR-PYOCO-0018", "ERR-PYOCO-0018: file I/O error", (err as Error).message, `check that ${path} exists and is readable (relative to ${ctx.io.cwd})`);
     }
-    printJson(ctx.io, await p.client.submitYaml({ workflow, flowName: p.flags["flow-name"]!, tag: p.flags.tag! }));
+    let result;
+    try {
+      result = await p.client.submitYaml({ workflow, flowName: p.flags["flow-name"]!, tag: p.flags.tag! });
+    } catch (err) {
+      throw explainRefusal(err, path) ?? err;
+    }
+    printJson(ctx.io, result);
+    await warnIfTagUnserved(ctx.io, p.client, result.run_id, p.flags.tag);
     return 0;
   },
 };

@@ -2,6 +2,7 @@
 import type { CommandHelp, FlagTable } from "../args.ts";
 import { parseClientFlags, printJson, type ClientSubcommand } from "./common.ts";
 import { composeParams, splitCsv } from "./params.ts";
+import { warnIfTagUnserved } from "./tag-check.ts";
 
 const FLAGS = {
   "flow-name": { type: "string", default: "main", value: "NAME", description: "flow to run" },
@@ -30,6 +31,7 @@ const submit: ClientSubcommand = {
     const params = composeParams({ file: p.flags["params-file"], json: p.flags.params, pairs: p.flags.param, cwd: ctx.io.cwd, program: "pyoco client" });
     const result = await p.client.submit({ flowName: p.flags["flow-name"], params, tag: p.flags.tag, tags: splitCsv(p.flags.tags) });
     printJson(ctx.io, result);
+    await warnIfTagUnserved(ctx.io, p.client, result.run_id, p.flags.tag);
     return 0;
   },
 };

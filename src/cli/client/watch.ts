@@ -10,6 +10,7 @@ import { isTerminal } from "../../domain/run.ts";
 import { sleep } from "../../lib/async.ts";
 import { numberFlag, type CommandHelp, type FlagTable } from "../args.ts";
 import { pyJson } from "../py-json.ts";
+import { localIso } from "./table.ts";
 import { parseClientFlags, requireArgs, type ClientSubcommand } from "./common.ts";
 
 const FLAGS = {
@@ -18,7 +19,7 @@ const FLAGS = {
   "timeout-sec": { type: "string", value: "INT", description: "server-side stream timeout 1..600; the watch ends with that stream" },
   "max-events": { type: "string", value: "INT", default: "0", description: "stop after N events (0 = unlimited)" },
   "until-terminal": { type: "boolean", description: "exit 0 once the run is COMPLETED, FAILED or CANCELLED" },
-  output: { type: "string", value: "FORMAT", default: "json", choices: ["json", "status"], description: "one line per event" },
+  output: { type: "string", value: "FORMAT", default: "json", choices: ["json", "status"], description: "one line per event: JSON (wire values) or `local-time<TAB>event<TAB>status<TAB>run_id`" },
 } satisfies FlagTable;
 
 const HELP: CommandHelp = {
@@ -31,11 +32,15 @@ const HELP: CommandHelp = {
 /** How long a dropped stream keeps being retried before the watch gives up. */
 const RECONNECT_GIVE_UP_MS = 30_000;
 
-/** `<ts>\t<event>\t<status>\t<run_id>` (http-contract.md §5.2). */
+/**
+ * `<ts>\t<event>\t<status>\t<run_id>` (http-contract.md §5.2), with ts as local time to the
+ * millisecond (`2026-11-29 23:45:12.345`) instead of epoch seconds; `--output json` keeps those.
+ */
 export function statusLine(ev: WatchEvent, runId: string): string {
   const data = (ev.data ?? {}) as Record<string, any>;
   const snapshot = (data.snapshot ?? null) as Record<string, unknown> | null;
-  const ts = data.ts ?? snapshot?.updated_at ?? "-";
+  const raw = data.ts ?? snapshot?.updated_at;
+  const ts = typeof raw === "number" && Number.isFinite(raw) && raw > 0 ? `${localIso(raw)}.${String(Math.floor((raw % 1) * 1000)).padStart(3, "0")}` : (raw ?? "-");
   const status = snapshot?.status ?? "-";
   return `${ts}\t${ev.event}\t${status}\t${data.run_id ?? runId}`;
 }

@@ -6,6 +6,7 @@ import { WORKER_STATES } from "../../domain/worker-record.ts";
 import { LiveClient } from "../../client/live.ts";
 import { numberFlag, type CommandHelp, type FlagTable } from "../args.ts";
 import { parseClientFlags, printJson, requireArgs, type ClientSubcommand } from "./common.ts";
+import { relativeTime, renderRows } from "./table.ts";
 
 const FLAGS = {
   scope: { type: "string", value: "SCOPE", default: "active", choices: ["active", "all"], description: "active = RUNNING/IDLE, all = every record" },
@@ -21,14 +22,6 @@ const HELP: CommandHelp = {
   examples: ["pyoco client workers --scope all --output table", "pyoco client workers --state DISCONNECTED --scope all"],
 };
 
-/** Columns left-justified to their widest cell, two spaces apart; no rows → `(no items)`. */
-export function renderTable(header: string[], rows: string[][]): string {
-  if (rows.length === 0) return "(no items)\n";
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
-  return [line(header), ...rows.map(line)].join("\n") + "\n";
-}
-
 interface InstalledWheel { wheel_name?: string; package_name?: string; package_version?: string }
 
 function installed(worker: Record<string, any>): InstalledWheel[] {
@@ -40,14 +33,40 @@ function tagsCell(worker: Record<string, any>): string {
   return Array.isArray(worker.tags) && worker.tags.length ? worker.tags.join(",") : "-";
 }
 
-/** `worker_id  state  tags  plugins  plugin_preview` (first 3 as pkg@version, then +N). */
-export function workersTable(workers: Record<string, any>[]): string {
-  return renderTable(["worker_id", "state", "tags", "plugins", "plugin_preview"], workers.map((w) => {
-    const wheels = installed(w);
-    const names = wheels.map((x) => (x.package_name && x.package_version ? `${x.package_name}@${x.package_version}` : x.wheel_name ?? "?"));
-    const preview = names.length ? names.slice(0, 3).join(",") + (names.length > 3 ? `,+${names.length - 3}` : "") : "-";
-    return [String(w.worker_id ?? "-"), String(w.state ?? "-"), tagsCell(w), String(wheels.length), preview];
-  }));
+/** `real 0.6.2` / `double` from the registry's `pyoco: {impl, version}`. */
+function pyocoCell(worker: Record<string, any>): string {
+  const p = worker.pyoco;
+  if (!p || typeof p !== "object") return "-";
+  return [p.impl, p.version].filter((x) => typeof x === "string" && x).join(" ") || "-";
+}
+
+/** The runs a worker executes now: `current_run_ids` (this project), else the original's `current_run_id`. */
+function currentRuns(worker: Record<string, any>): string[] {
+  if (Array.isArray(worker.current_run_ids)) return worker.current_run_ids.filter((r: unknown): r is string => typeof r === "string");
+  return typeof worker.current_run_id === "string" && worker.current_run_id ? [worker.current_run_id] : [];
+}
+
+/** `2: 6772f700,0a1b2c3d` — how many, and the run ids shortened to their first 8 characters. */
+function currentRunsCell(worker: Record<string, any>): string {
+  const runs = currentRuns(worker);
+  if (!runs.length) return "0";
+  return `${runs.length}: ` + runs.slice(0, 2).map((r) => r.slice(0, 8)).join(",") + (runs.length > 2 ? `,+${runs.length - 2}` : "");
+}
+
+/** Wheel sync in one cell: `off`, or the last result and the number of installed wheels. */
+function wheelSyncCell(worker: Record<string, any>): string {
+  const ws = worker.wheel_sync;
+  if (!ws || typeof ws !== "object" || ws.enabled !== true) return "off";
+  return `${ws.last_result ?? "?"} (${installed(worker).length} installed)`;
+}
+
+/** `worker_id  state  tags  concurrency  current_runs  last_seen  pyoco  wheel_sync`: what an operator asks first. */
+export function workersTable(workers: Record<string, any>[], now = Date.now() / 1000): string {
+  return renderRows(["worker_id", "state", "tags", "concurrency", "current_runs", "last_seen", "pyoco", "wheel_sync"], workers.map((w) => [
+    String(w.worker_id ?? "-"), String(w.state ?? "-"), tagsCell(w),
+    typeof w.concurrency === "number" ? String(w.concurrency) : "-", currentRunsCell(w), typeof w.last_seen_at === "number" && w.last_seen_at > 0 ? relativeTime(w.last_seen_at, now) : "-",
+    pyocoCell(w), wheelSyncCell(w),
+  ]));
 }
 
 /** `worker_id  state  tags  package  version  wheel_name`, one row per installed wheel. */
@@ -59,7 +78,7 @@ export function pluginsTable(workers: Record<string, any>[]): string {
     if (!wheels.length) rows.push([...base, "-", "-", "-"]);
     for (const x of wheels) rows.push([...base, x.package_name ?? "-", x.package_version ?? "-", x.wheel_name ?? "-"]);
   }
-  return renderTable(["worker_id", "state", "tags", "package", "version", "wheel_name"], rows);
+  return renderRows(["worker_id", "state", "tags", "package", "version", "wheel_name"], rows);
 }
 
 export const workers: ClientSubcommand = {
@@ -68,7 +87,7 @@ export const workers: ClientSubcommand = {
     const p = parseClientFlags(argv, ctx, FLAGS, HELP);
     if (p.help) { ctx.io.stdout(p.text); return 0; }
     const { flags } = p;
-    const limit = numberFlag(flags.limit, "limit", HELP, FLAGS, { integer: true });
+    const limit = numberFlag(flags.limit, "limit", HELP, FLAGS, { integer: true, min: 1, max: 500 });
     const list = await new LiveClient(p.client).workers({ scope: flags.scope, state: flags.state, includeHidden: flags["include-hidden"], limit });
     if (flags.output === "table") ctx.io.stdout(workersTable(list));
     else if (flags.output === "plugins") ctx.io.stdout(pluginsTable(list));

@@ -1,11 +1,13 @@
 /**
  * `GET /queues` (additive, decisions.md §4 "Worker truth"): per routing tag, how many alive
  * workers serve it, how many runs wait, how many are delivered but unacknowledged, and how many
- * pull requests are parked. Tags with waiting jobs and no consumer or worker are listed too, so
+ * pull requests are parked (jobs delivered to no-longer-alive workers count as waiting, see
+ * domain/queue-figures.ts). Tags with waiting jobs and no consumer or worker are listed too, so
  * "tag gpu: 0 workers, 37 waiting" is visible.
  *
  *   {"items":[{"tag":"gpu","workers":0,"waiting":37,"unacknowledged":0,"pulls_waiting":0}]}
  */
+import { attributeUnacknowledged } from "../../domain/queue-figures.ts";
 import type { RoutePlugin } from "../route-context.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { ok } from "../http-errors.ts";
@@ -29,7 +31,8 @@ export async function collectQueueStats(deps: GatewayDeps, registry?: WorkerView
   const info = await deps.js.queue.tagInfo([...workers.keys()]);
   const rows = new Map<string, QueueStats>();
   for (const t of info) {
-    rows.set(t.tag, { tag: t.tag, workers: workers.get(t.tag) ?? 0, waiting: t.waiting, unacknowledged: t.unacknowledged, pulls_waiting: t.pullsWaiting });
+    const alive = workers.get(t.tag) ?? 0;
+    rows.set(t.tag, { tag: t.tag, workers: alive, ...attributeUnacknowledged(t, alive), pulls_waiting: t.pullsWaiting });
   }
   for (const [tag, count] of workers) {
     if (!rows.has(tag)) rows.set(tag, { tag, workers: count, waiting: 0, unacknowledged: 0, pulls_waiting: 0 });

@@ -65,7 +65,7 @@ describe("pyoco client submit", () => {
     for (const [args, expected] of cases) {
       const r = await client("submit", ...args);
       expect([args, r.code, r.out]).toEqual([args, 1, ""]);
-      expect(r.err).toStartWith("ERR-PYOCO-0018: CLI引数が不正です（入力形式を確認してください）\n");
+      expect(r.err).toStartWith("ERR-PYOCO-0018: invalid command-line arguments\n");
       for (const part of expected) expect(r.err).toContain(part);
     }
   });
@@ -84,11 +84,35 @@ describe("pyoco client reads", () => {
     expect((await client("tasks", id)).json).toEqual({ run_id: id, flow_name: "main", status: "PENDING", tasks: {}, task_records: {}, task_records_truncated: false });
   });
 
+  test("get and tasks --output table: the snapshot's fields with local times, then one row per task", async () => {
+    const id = (await client("submit", "--tag", "tables", "--param", "x=5")).json.run_id;
+    const t = Date.now() / 1000;
+    await gw.js.runs.mutate(id, (cur) => ({ ...cur!, status: "COMPLETED", start_time: t - 2, end_time: t, updated_at: t, tasks: { fetch: "SUCCEEDED", total: "FAILED" },
+      task_records: { fetch: { state: "SUCCEEDED", started_at: t - 2, ended_at: t - 1.5, duration_ms: 500 }, total: { state: "FAILED", started_at: t - 1, ended_at: t, duration_ms: 1234, error: "ValueError: boom\nmore" } } }));
+    const got = await client("get", id, "--output", "table");
+    expect(got.code).toBe(0);
+    const rows = got.out.split("\n");
+    expect(rows[0]!.trimEnd()).toMatch(/^field +value$/);
+    expect(rows[1]!.trimEnd()).toMatch(new RegExp(`^run_id +${id}$`));
+    expect(got.out).toMatch(/\nstatus +COMPLETED/);
+    expect(got.out).toMatch(/\nparams +\{"x":5\}/);
+    expect(got.out).toMatch(/\nend_time +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(\d+s ago\)/);
+    expect(got.out).toMatch(/\ntask +state +started +finished +duration +error/);
+    expect(got.out).toMatch(/\nfetch +SUCCEEDED +\d{4}-.+ago\) +\d{4}-.+ago\) +500ms +-/);
+    expect(got.out).toMatch(/\ntotal +FAILED .+ 1\.23s +ValueError: boom\s*\n/);
+
+    const tasks = await client("tasks", id, "--output", "table");
+    expect(tasks.code).toBe(0);
+    expect(tasks.out).toStartWith(`run ${id}  flow main  status COMPLETED\n\ntask `);
+    expect(tasks.out).toMatch(/\ntotal +FAILED .+ 1\.23s +ValueError: boom/);
+    expect((await client("tasks", id)).json.task_records.total.duration_ms).toBe(1234);   // JSON keeps the wire values
+  });
+
   test("a missing workflow file is a file I/O error block", async () => {
     const r = await client("submit-yaml", "--workflow-file", "nope.yaml", "--flow-name", "main", "--tag", "y");
     expect(r.code).toBe(1);
     expect(r.err).toStartWith("ERR-PYOCO-0018: file I/O error\n- reason: ");
-    expect(r.err).toEndWith("- hint: check file path and permission\n");
+    expect(r.err).toEndWith(`- hint: check that nope.yaml exists and is readable (relative to ${dir})\n`);
   });
 
   test("list --output table shows one aligned row per run; list-vnext adds the next_cursor line", async () => {
@@ -103,6 +127,8 @@ describe("pyoco client reads", () => {
     expect(lines[1]).toStartWith(`${b}  PENDING  a-much-longer-flow-name  ${tag}`);
     expect(lines[2]).toStartWith(`${a}  PENDING  main                     ${tag}`);
     expect(lines[1]!.indexOf("PENDING")).toBe(lines[0]!.indexOf("status"));
+    // Times for people: local date and time plus how long ago, not epoch seconds.
+    expect(lines[1]!.slice(lines[0]!.indexOf("updated_at")).trimEnd()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(\d+s ago\)$/);
 
     const page = await client("list-vnext", "--tag", tag, "--limit", "1", "--updated-after", "0", "--output", "table");
     expect(page.out).toMatch(/\nnext_cursor: [A-Za-z0-9_-]+\n$/);
@@ -138,14 +164,17 @@ describe("pyoco client cancel", () => {
     const id = (await client("submit")).json.run_id;
     const r = await client("cancel", "--run-id", id, "--wait", "--timeout-sec", "1");
     expect(r.code).toBe(1);
-    expect(r.err).toBe(`ERR-PYOCO-CANCEL: wait timeout\n- reason: cancel wait timeout for run_id=${id}\n- hint: retry cancel or inspect run/worker status\n`);
+    expect(r.err).toBe(`ERR-PYOCO-CANCEL: wait timeout\n- reason: cancel wait timeout for run_id=${id} after 1 s; a running run may take the cancel grace period `
+      + `(PYOCO_CANCEL_GRACE_PERIOD_SEC, 30 s here) to stop before the worker kills it\n`
+      + `- hint: wait longer with --timeout-sec, or look at the run with \`pyoco client get ${id}\` and its worker with \`pyoco client workers\`\n`);
   });
 
   test("--run-id is required", async () => {
     const r = await client("cancel");
     expect(r.code).toBe(1);
     expect(r.err).toContain("- reason: the following arguments are required: --run-id\n");
-    expect(r.err).toContain("- hint: pyoco client cancel -h\n");
+    expect(r.err).toContain("- hint: pass --run-id ID, e.g. `pyoco client cancel --run-id");
+    expect(r.err).not.toContain("usage: usage:");
   });
 });
 
@@ -153,7 +182,8 @@ describe("pyoco client errors", () => {
   test("an HTTP error is the ERR-PYOCO-HTTP request block with status, method, path and body", async () => {
     const r = await client("tasks", "missing");
     expect(r.code).toBe(1);
-    expect(r.err).toBe('ERR-PYOCO-HTTP: request failed\n- reason: HTTP 404 GET /runs/missing/tasks: {"detail":"run not found"}\n- hint: check server status and request parameters\n');
+    expect(r.err).toBe('ERR-PYOCO-HTTP: request failed\n- reason: HTTP 404 GET /runs/missing/tasks: {"detail":"run not found"}\n'
+      + `- hint: no such run at ${gw.baseUrl}; \`pyoco client list --output table\` shows the runs\n`);
   });
 
   test("a refused connection is the ERR-PYOCO-HTTP connection block", async () => {
@@ -163,7 +193,8 @@ describe("pyoco client errors", () => {
     const io = captureIo();
     const code = await run(["client", "--server", `http://127.0.0.1:${port}`, "list"], io);
     expect(code).toBe(1);
-    expect(io.err).toBe(`ERR-PYOCO-HTTP: connection error\n- reason: connection refused (http://127.0.0.1:${port}/runs)\n- hint: check --server URL and gateway availability\n`);
+    expect(io.err).toBe(`ERR-PYOCO-HTTP: connection error\n- reason: connection refused (http://127.0.0.1:${port}/runs)\n`
+      + `- hint: is the gateway running at http://127.0.0.1:${port}? start it with \`pyoco up\`, or pass --server URL (or set PYOCO_SERVER_URL)\n`);
   });
 
   test("global flags work after the subcommand too, and PYOCO_SERVER_URL is the default server", async () => {

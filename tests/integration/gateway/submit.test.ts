@@ -141,8 +141,28 @@ describe("POST /runs/yaml", () => {
     ];
     for (const [form, status, detail] of cases) {
       const r = await gw.call("POST", "/runs/yaml", { body: form });
-      expect([r.status, r.json]).toEqual([status, { detail }]);
+      expect([r.status, r.json.detail]).toEqual([status, detail]);
     }
+  });
+
+  test("a refused flow.yaml says why and where, next to the unchanged detail", async () => {
+    const r = await gw.call("POST", "/runs/yaml", { body: yamlForm("version: 1\nflow:\n  graph: a\nextra_top: 1\n", { flow_name: "main" }) });
+    expect(r.status).toBe(422);
+    expect(r.json).toEqual({
+      detail: "invalid workflow yaml", reason: "unknown_top_level_keys: ['extra_top']",
+      errors: [{ code: "unknown_top_level_keys", message: "unknown top-level key 'extra_top'", path: ["extra_top"], line: 4, column: 1,
+        expected: "one of the keys version, flow, tasks, runtime" }],
+    });
+    const syntax = await gw.call("POST", "/runs/yaml", { body: yamlForm("flow:\n  graph: a\n  defaults: {x: [1}\n", { flow_name: "main" }) });
+    expect(syntax.json).toMatchObject({ detail: "invalid workflow yaml", reason: "invalid_yaml", errors: [{ code: "invalid_yaml", line: 3 }] });
+  });
+
+  test("a graph naming an undefined task is refused at submit, and nothing is queued", async () => {
+    const before = (await gw.js.runs.all()).size;
+    const r = await gw.call("POST", "/runs/yaml", { body: yamlForm("flow:\n  graph: a >> c\ntasks:\n  a: {callable: 'm:a'}\n", { flow_name: "main" }) });
+    expect(r.status).toBe(422);
+    expect(r.json).toMatchObject({ detail: "invalid workflow yaml", reason: "unknown_graph_names: ['c']", errors: [{ path: ["flow", "graph"], line: 2, column: 15 }] });
+    expect((await gw.js.runs.all()).size).toBe(before);
   });
 
   test("missing form fields answer the FastAPI list (an empty value counts as missing)", async () => {

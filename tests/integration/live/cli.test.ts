@@ -30,7 +30,12 @@ describe("pyoco client watch", () => {
     expect(lines.map((l) => l.split("\t").slice(1))).toEqual([
       ["snapshot", "PENDING", runId], ["snapshot", "RUNNING", runId], ["snapshot", "COMPLETED", runId],
     ]);
-    expect(Number(lines[0]!.split("\t")[0])).toBeGreaterThan(0);
+    // Local time to the millisecond, not epoch seconds (the JSON output keeps those).
+    for (const l of lines) {
+      const shown = l.split("\t")[0]!;
+      expect(shown).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/);
+      expect(Math.abs(new Date(shown.replace(" ", "T")).getTime() - Date.now())).toBeLessThan(60_000);   // read back as local time: now
+    }
     expect(io.err).toBe("");
   });
 
@@ -58,14 +63,21 @@ describe("pyoco client watch", () => {
 describe("pyoco client workers", () => {
   test("lists, hides and unhides workers", async () => {
     const now = Date.now() / 1000;
-    await file.gw.js.workers.put("cli-w1", { worker_id: "cli-w1", state: "IDLE", tags: ["cpu"], last_seen_at: now,
-      wheel_sync: { installed_wheels: [{ package_name: "demo_ext", package_version: "0.1.0", wheel_name: "demo_ext-0.1.0-py3-none-any.whl" }] } } as any);
+    await file.gw.js.workers.put("cli-w1", { worker_id: "cli-w1", state: "RUNNING", tags: ["cpu", "gpu"], last_seen_at: now - 3,
+      concurrency: 2, current_run_ids: ["6772f700-084c-4b6f-a565-8d321e826207"], pyoco: { impl: "real", version: "0.6.2" },
+      wheel_sync: { enabled: true, last_result: "ok", installed_wheels: [{ package_name: "demo_ext", package_version: "0.1.0", wheel_name: "demo_ext-0.1.0-py3-none-any.whl" }] } } as any);
 
     const table = captureIo();
     expect(await run(["client", "--server", file.gw.baseUrl, "workers", "--output", "table"], table)).toBe(0);
     const [header, row] = table.out.split("\n");
-    expect(header!.split(/\s{2,}/)).toEqual(["worker_id", "state", "tags", "plugins", "plugin_preview"]);
-    expect(row!.split(/\s{2,}/)).toEqual(["cli-w1", "IDLE", "cpu", "1", "demo_ext@0.1.0"]);
+    expect(header!.trimEnd().split(/\s{2,}/)).toEqual(["worker_id", "state", "tags", "concurrency", "current_runs", "last_seen", "pyoco", "wheel_sync"]);
+    const cells = row!.trimEnd().split(/\s{2,}/);
+    expect(cells.slice(0, 5)).toEqual(["cli-w1", "RUNNING", "cpu,gpu", "2", "1: 6772f700"]);
+    expect(cells[5]).toMatch(/^\d+s ago$/);
+    expect(cells.slice(6)).toEqual(["real 0.6.2", "ok (1 installed)"]);
+    const plugins = captureIo();
+    expect(await run(["client", "--server", file.gw.baseUrl, "workers", "--output", "plugins"], plugins)).toBe(0);
+    expect(plugins.out.split("\n")[1]!.trimEnd().split(/\s{2,}/)).toEqual(["cli-w1", "RUNNING", "cpu,gpu", "demo_ext", "0.1.0", "demo_ext-0.1.0-py3-none-any.whl"]);
 
     const hide = captureIo();
     expect(await run(["client", "--server", file.gw.baseUrl, "worker-hide", "cli-w1"], hide)).toBe(0);

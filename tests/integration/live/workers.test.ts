@@ -110,4 +110,25 @@ describe("queues", () => {
     expect(byTag.cpu.workers).toBe(5);
     expect(byTag.gpu.workers).toBe(1);
   });
+
+  test("jobs handed back (NAK) or held by a dead worker count as waiting while no alive worker serves the tag", async () => {
+    const js = file.gw.js;
+    await js.queue.ensureConsumer("orphaned", { ackWaitSec: 60, maxDeliver: 20, maxAckPending: 200 });
+    for (let i = 0; i < 2; i++) {
+      const runId = crypto.randomUUID();
+      await js.queue.publish("orphaned", buildRunJob({ runId, flowName: "main", tag: "orphaned", tags: ["orphaned"], params: {}, submittedAt: Date.now() / 1000 }), runId);
+    }
+    const held = await js.queue.next("orphaned", 1_000);    // its worker "died": never settled
+    const requeued = await js.queue.next("orphaned", 1_000);
+    expect(held && requeued).toBeTruthy();
+    requeued!.nak(0);                                       // a drain timeout hands it back
+    const row = async () => (await get("/queues")).body.items.find((q: any) => q.tag === "orphaned");
+    expect(await row()).toEqual({ tag: "orphaned", workers: 0, waiting: 2, unacknowledged: 0, pulls_waiting: 0 });
+    const metrics = await (await fetch(file.gw.baseUrl + "/metrics")).text();
+    expect(metrics).toContain('pyoco_queue_waiting{tag="orphaned"} 2');
+    expect(metrics).toContain('pyoco_queue_unacknowledged{tag="orphaned"} 0');
+    // Once an alive worker serves the tag, delivered jobs are its business again.
+    await js.workers.put("w-orphaned", record("w-orphaned", "IDLE", 0, { tags: ["orphaned"] }) as any);
+    expect(await row()).toMatchObject({ workers: 1, waiting: 0, unacknowledged: 2 });
+  });
 });

@@ -1,6 +1,7 @@
 // Scope: one RunnerSession against a real runner process — handshake, raw protocol behaviour
 // (malformed lines, busy rejection, ping), shutdown/EOF, fatal start-up errors, hang detection.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { waitFor } from "../../../src/lib/async.ts";
 import { encodeMessage } from "../../../src/runner/protocol.ts";
@@ -82,7 +83,7 @@ describe("RunnerSession", () => {
     expect(r.kind === "finished" && r.result.status).toBe("CANCELLED");
   });
 
-  test("EOF on stdin finishes the active run, says bye and exits 0", async () => {
+  test("retire() finishes the active run, says bye and exits 0", async () => {
     const { session, messages } = open();
     await session.handshake;
     const result = session.startRun(refStart("sleepy", { seconds: 0.2 }), () => {});
@@ -91,6 +92,27 @@ describe("RunnerSession", () => {
     expect(r.kind === "finished" && r.result.status).toBe("COMPLETED");
     expect(messages.at(-1)?.type).toBe("bye");
     expect(await session.exited).toMatchObject({ exitCode: 0, requested: true });
+  });
+
+  test("EOF on stdin during a run (the worker died) kills the run's whole process group at once", async () => {
+    // Spawned by hand: only a dead worker closes stdin without saying `shutdown` first.
+    const pidFile = join(work.dir, "orphan.json");
+    const proc = Bun.spawn(runnerCommand(python, script, { resolver: RESOLVER }), {
+      cwd: work.dir, env: { ...process.env, ...pythonEnv(), PYTHONUNBUFFERED: "1" }, stdin: "pipe", stdout: "ignore", stderr: "pipe", detached: true,
+    });
+    try {
+      proc.stdin.write(encodeMessage(refStart("stubborn", { pid_file: pidFile, seconds: 300 })));
+      await proc.stdin.flush();
+      const pids = await waitFor(() => {
+        try { return JSON.parse(readFileSync(pidFile, "utf8")) as { runner: number; child: number }; } catch { return null; }
+      }, { what: "stubborn pid file" });
+      await proc.stdin.end();
+      await waitFor(() => !isAlive(pids.runner) && !isAlive(pids.child), { timeoutMs: 5_000, what: "runner and its child gone" });
+      expect(await new Response(proc.stderr).text()).toContain("stdin closed during a run");
+    } finally {
+      proc.kill("SIGKILL");
+      await proc.exited;
+    }
   });
 
   test("shutdown message ends the runner with bye", async () => {

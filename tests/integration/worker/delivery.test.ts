@@ -78,26 +78,36 @@ describe("delivery", () => {
     expect(w.logs().some((l) => l.run_id === id && l.message === "delivery skipped")).toBe(false);
   });
 
-  test("kill -9 of a worker mid-run: a second worker completes the run after AckWait; the first shows DISCONNECTED", async () => {
+  test("kill -9 of a worker mid-run: its runner dies with it, a second worker completes the run once; the first shows DISCONNECTED", async () => {
     const env = { PYOCO_CONSUMER_ACK_WAIT_SEC: "1", PYOCO_WORKER_HEARTBEAT_INTERVAL_SEC: "0.2", PYOCO_RUN_HEARTBEAT_INTERVAL_SEC: "0.2" };
     const workDir = join(scratch, "crashy");
+    const tallyPath = join(scratch, "crashy.tally");
     const a = await worker({ natsUrl: nats.url, tags: ["crashy"], workerId: "crashy-a", env, args: ["--work-dir", workDir] });
-    const id = await submitRun(js, "sleepy", { tag: "crashy", params: { seconds: 1 } });
+    const id = await submitRun(js, "tally", { tag: "crashy", params: { seconds: 4, key: "crashy", tally_path: tallyPath } });
     await waitForRun(js, id, ["RUNNING"]);
+    await waitFor(() => processesMentioning(workDir).length > 0, { what: "runner of crashy-a" });
     await a.kill9();
+    // The orphaned runner must not finish the task (that would be a second execution): it dies
+    // with its worker, long before the task's 4 s are over.
+    await waitFor(() => processesMentioning(workDir).length === 0, { timeoutMs: 3_000, what: "orphaned runner gone" });
     const b = await worker({ natsUrl: nats.url, tags: ["crashy"], workerId: "crashy-b", env });
     const snap = await waitForRun(js, id, undefined, 15_000);
     expect(snap.status).toBe("COMPLETED");
     expect(snap.worker_id).toBe("crashy-b");
     expect(snap.attempt).toBe(2);
     await waitFor(() => executions(b, id) === 1, { what: "execution log of crashy-b" });
+    expect(readFileSync(tallyPath, "utf8")).toBe("crashy\n");   // the task ran to its end exactly once
     const rec = await waitFor(async () => {
       const r = (await js.workers.get("crashy-a"))!.value;
       return deriveWorkerState(r, Date.now() / 1000, 1) === "DISCONNECTED" ? r : null;
     }, { timeoutMs: 5_000, what: "crashy-a DISCONNECTED" });
     expect(rec.state).toBe("RUNNING");   // stored state is what the dead worker last wrote
-    // The orphaned runner of the killed worker ends by itself once its run is done (stdin EOF).
-    await waitFor(() => processesMentioning(workDir).length === 0, { timeoutMs: 10_000, what: "orphaned runner gone" });
+  });
+
+  test("with default settings the worker creates its durable with AckWait 15 s (takeover after kill -9 within 15 s)", async () => {
+    const w = await worker({ natsUrl: nats.url, tags: ["defaults"], workerId: "defaults-1" });
+    expect((await js.consumer("defaults"))!.ack_wait).toBe(15_000_000_000);
+    await w.stop();
   });
 
   test("two workers on one tag and 50 runs: every run executes exactly once", async () => {
@@ -158,9 +168,15 @@ describe("life cycle", () => {
     expect((await js.workers.get("forced-1"))!.value.stop_reason).toBe("forced_shutdown");
     const c = (await js.consumer("forced")) as { num_pending: number; num_ack_pending: number };
     expect(c.num_pending + c.num_ack_pending).toBe(1);   // back in the queue, not lost
+    // The snapshot says so: waiting again (not RUNNING on a stopped worker) until a worker takes it.
+    const requeued = (await js.runs.get(id))!.value;
+    expect(requeued).toMatchObject({ status: "PENDING", requeue_reason: "worker_shutdown", worker_id: "forced-1", attempt: 1, tasks: {} });
+    expect(typeof requeued.requeued_at).toBe("number");
     // Another worker picks it up (attempt 2); let it finish quickly by cancelling.
     const b = await worker({ natsUrl: nats.url, tags: ["forced"], workerId: "forced-2", env: { PYOCO_CANCEL_GRACE_PERIOD_SEC: "0.5" } });
-    await waitFor(async () => (await js.runs.get(id))!.value.attempt === 2, { what: "redelivered to forced-2" });
+    const taken = await waitFor(async () => { const v = (await js.runs.get(id))!.value; return v.attempt === 2 ? v : null; }, { what: "redelivered to forced-2" });
+    expect(taken.status).toBe("RUNNING");
+    expect("requeue_reason" in taken || "requeued_at" in taken).toBe(false);
     await js.runs.mutate(id, (s) => s && { ...s, status: "CANCELLING", cancel_requested_at: Date.now() / 1000 });
     expect((await waitForRun(js, id)).status).toBe("CANCELLED");
     await b.stop();

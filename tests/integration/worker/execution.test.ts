@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { PyocoJetStream } from "../../../src/jetstream/index.ts";
+import { waitFor } from "../../../src/lib/async.ts";
 import { silentLogger } from "../../../src/lib/log.ts";
 import { startNatsServer, type NatsServer } from "../../helpers/nats-server.ts";
 import { testSettings } from "../../helpers/settings.ts";
@@ -98,8 +99,8 @@ describe("worker executes runs", () => {
     expect(invalid.map((m) => m.record.error)).toEqual(["invalid_json", "invalid_field: tags must be a list of strings"]);
     expect(invalid[0]!.record).toMatchObject({ subject: `pyoco.work.${TAG}`, worker_id: "exec-worker", num_delivered: 1, payload: "not-json" });
     expect(await js.runs.get("x1")).toBeNull();   // no snapshot for an invalid job
-    const consumer = await js.consumer(TAG);
-    expect(consumer!.num_ack_pending).toBe(0);    // terminated, not waiting for redelivery
+    // Terminated, not waiting for redelivery (the run's own ack follows its terminal write: wait for it).
+    await waitFor(async () => (await js.consumer(TAG))!.num_ack_pending === 0, { what: "nothing ack pending" });
   });
 
   test("a noisy task (prints, stderr, a child process) completes", async () => {
@@ -121,8 +122,11 @@ describe("worker executes runs", () => {
   });
 
   test("the registry shows the worker IDLE with its last run, the runner's Pyoco and python", async () => {
-    const rec = (await js.workers.get("exec-worker"))!.value;
-    expect(rec.state).toBe("IDLE");
+    // The registry write follows the run's terminal write: wait for it.
+    const rec = await waitFor(async () => {
+      const r = (await js.workers.get("exec-worker"))!.value;
+      return r.state === "IDLE" && r.last_run_status != null ? r : null;
+    }, { what: "registry IDLE" });
     expect(rec.tags).toEqual([TAG]);
     expect(rec.pyoco).toEqual({ impl: "double", version: expect.any(String) });
     expect(typeof rec.python).toBe("string");

@@ -1,6 +1,6 @@
 /** Output formats of `pyoco client`: the original's table layout and the SSE frame parser. */
 import { describe, expect, test } from "bun:test";
-import { renderTable, RUN_COLUMNS } from "../../../src/cli/client/table.ts";
+import { humanTime, localIso, relativeTime, renderTable, RUN_COLUMNS, runTimeFormats } from "../../../src/cli/client/table.ts";
 import { parseSse, sseJson, type SseMessage } from "../../../src/client/sse.ts";
 
 describe("renderTable", () => {
@@ -26,6 +26,23 @@ async function collect(chunks: string[]): Promise<SseMessage[]> {
   for await (const m of parseSse(stream(chunks))) out.push(m);
   return out;
 }
+
+describe("times for people", () => {
+  test("local ISO date and time, read back as the same instant", () => {
+    const t = 1795279189.96;
+    expect(localIso(t)).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    expect(new Date(localIso(t).replace(" ", "T")).getTime()).toBe(Math.floor(t) * 1000);
+  });
+  test("relative: seconds, minutes, hours, days; past and future", () => {
+    expect([relativeTime(100, 142), relativeTime(0, 300), relativeTime(0, 7300), relativeTime(0, 200000), relativeTime(50, 20)])
+      .toEqual(["42s ago", "5m ago", "2h ago", "2d ago", "in 30s"]);
+  });
+  test("missing or zero times show as '-'; tables format their time columns", () => {
+    expect([humanTime(null), humanTime(0), humanTime("x")]).toEqual(["-", "-", "-"]);
+    const text = renderTable(["run_id", "updated_at"], [{ run_id: "r", updated_at: 1000 }], runTimeFormats(1060));
+    expect(text.split("\n")[1]).toBe(`r       ${localIso(1000)} (1m ago)`);
+  });
+});
 
 describe("parseSse", () => {
   test("reads event, id and multi-line data; a blank line dispatches; the default name is message", async () => {

@@ -20,7 +20,7 @@ describe("pyoco", () => {
     const io = captureIo();
     expect(await run(["frobnicate"], io)).toBe(2);
     expect(io.err).toContain("unknown command 'frobnicate'");
-    expect(io.err).toContain("hint: pyoco --help");
+    expect(io.err).toContain("hint: pass one of the commands, e.g. `pyoco client list --output table`");
   });
   for (const cmd of ["up", "worker", "client", "admin", "nats", "version"]) {
     test(`${cmd} --help answers with usage and an example`, async () => {
@@ -55,9 +55,9 @@ describe("flag parsing", () => {
   });
   test("usage errors: argparse style exits 2, ERR-PYOCO style exits 1 with the fixed header", () => {
     const err = new CliUsageError("unrecognized arguments: --nope", "usage: pyoco x", "pyoco x");
-    expect(renderError(err, "argparse")).toEqual({ exitCode: 2, text: "usage: pyoco x\npyoco x: error: unrecognized arguments: --nope\nhint: pyoco x --help\n" });
+    expect(renderError(err, "argparse")).toEqual({ exitCode: 2, text: "usage: pyoco x\npyoco x: error: unrecognized arguments: --nope\nhint: list the options with `pyoco x --help`\n" });
     const block = renderError(err, "pyoco");
     expect(block.exitCode).toBe(1);
-    expect(block.text).toBe("ERR-PYOCO-0018: CLI引数が不正です（入力形式を確認してください）\n- reason: unrecognized arguments: --nope\n- usage: usage: pyoco x\n- hint: pyoco x -h\n");
+    expect(block.text).toBe("ERR-PYOCO-0018: invalid command-line arguments\n- reason: unrecognized arguments: --nope\n- usage: pyoco x\n- hint: list the options with `pyoco x --help`\n");
   });
 });

@@ -12,7 +12,7 @@ describe("defaults", () => {
     expect(s).toMatchObject({
       natsUrl: "nats://127.0.0.1:4222", workSubjectPrefix: "pyoco.work", defaultTag: "default", runsBucket: "pyoco_runs",
       workersBucket: "pyoco_workers", runHeartbeatIntervalSec: 1, workerHeartbeatIntervalSec: 5, workerDisconnectTimeoutSec: 20,
-      cancelGracePeriodSec: 30, ackProgressIntervalSec: 10, consumerAckWaitSec: 30, consumerMaxDeliver: 20,
+      cancelGracePeriodSec: 30, ackProgressIntervalSec: 10, consumerAckWaitSec: 15, consumerMaxDeliver: 20,
       consumerMaxAckPending: 200, dlqStream: "PYOCO_DLQ", dlqPublishExecutionError: true, maxRunSnapshotBytes: 262144,
       workflowYamlMaxBytes: 262144, authMode: "none", apiKeyHeader: "X-API-Key", dashboardLang: "auto", logFormat: "json",
       logLevel: "INFO", wheelSyncEnabled: false,
@@ -31,6 +31,17 @@ describe("precedence", () => {
   });
   test("an empty env value counts as unset", () => {
     expect(loadSettings({ PYOCO_CONSUMER_MAX_DELIVER: "" }).consumerMaxDeliver).toBe(20);
+  });
+});
+
+describe("PYOCO_WORKER_ALLOWED_MODULES", () => {
+  test("is empty by default and parses comma/space separated module prefixes without repeats", () => {
+    expect(loadSettings({}).workerAllowedModules).toEqual([]);
+    expect(loadSettings({ PYOCO_WORKER_ALLOWED_MODULES: " my_tasks, company.flows my_tasks" }).workerAllowedModules).toEqual(["my_tasks", "company.flows"]);
+  });
+  test("a prefix that is not a dotted module name stops start-up", () => {
+    expect(() => loadSettings({ PYOCO_WORKER_ALLOWED_MODULES: "ok,os;rm" })).toThrow(/PYOCO_WORKER_ALLOWED_MODULES: expected comma-separated module prefixes: 'os;rm'/);
+    expect(() => loadSettings({ PYOCO_WORKER_ALLOWED_MODULES: "pkg..sub" })).toThrow(ConfigError);
   });
 });
 

@@ -59,10 +59,12 @@ describe("decideDisposition", () => {
 
 describe("inProgressIntervalMs", () => {
   test.each([
-    [10, 30, 10_000],   // configured interval fits
-    [30, 30, 15_000],   // ≥ AckWait → ack_wait/2
-    [10, 1, 500],       // tiny AckWait → max(0.5, 0.5)
-    [0, 30, 15_000],    // disabled: still keep runs longer than AckWait alive
+    [10, 15, 5_000],    // defaults: AckWait 15 s → every 5 s (a third), so takeover after kill -9 is ≤ 15 s
+    [10, 30, 10_000],   // the original's AckWait: its 10 s interval fits
+    [3, 30, 3_000],     // a shorter configured interval is kept
+    [30, 30, 10_000],   // ≥ AckWait → AckWait/3
+    [10, 1, 500],       // tiny AckWait → max(0.5, 1/3)
+    [0, 15, 5_000],     // disabled: still keep runs longer than AckWait alive
     [-1, 0.4, 500],
   ])("interval %p s with AckWait %p s → %p ms", (interval, ackWait, expected) => {
     expect(inProgressIntervalMs(interval, ackWait)).toBe(expected);
