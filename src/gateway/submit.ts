@@ -33,6 +33,13 @@ export interface SubmitInput {
   runId?: string;
   /** Extra snapshot fields (ours, e.g. `requeued_from`); never overrides the standard ones. */
   extra?: Record<string, unknown>;
+  /**
+   * With `runId`: when that run exists already, create nothing and succeed, publishing its job
+   * again if it is still PENDING (the message id makes JetStream drop a duplicate). A schedule
+   * fire (one id per slot) that was interrupted between the two steps so completes without a
+   * second run.
+   */
+  resumeExisting?: boolean;
 }
 
 export interface SubmitResult { run_id: string; status: "PENDING"; bundle_hash: null }
@@ -73,17 +80,26 @@ export async function submitRun(deps: Pick<GatewayDeps, "js" | "clock" | "log">,
   }
   const deadline = Date.now() + FAILOVER_DEADLINE_MS;
   let attempts = 0;
+  let exists = false;
   const clustered = js.server().cluster !== null;
   await throughFailover(deadline, clustered, async () => {
     try {
       attempts++;
       await js.runs.create(runId, snapshot);
     } catch (err) {
+      if (!(err instanceof RevisionConflictError)) throw err;
+      if (input.resumeExisting && input.runId !== undefined) { exists = true; return; }
       // A retry that finds the key: the attempt that timed out did land (the id is ours alone).
-      if (attempts > 1 && err instanceof RevisionConflictError) return;
+      if (attempts > 1) return;
       throw err;
     }
   });
+  if (exists) {
+    const existing = await js.runs.get(runId);
+    if (existing?.value.status === "PENDING") await js.queue.publish(input.tag, job, runId);
+    log.info("run exists already; not created again", { run_id: runId, status: existing?.value.status });
+    return { run_id: runId, status: "PENDING", bundle_hash: null };
+  }
   try {
     // The message id is the run id, so a publish retried after a timeout is stored once.
     await throughFailover(deadline, clustered, () => js.queue.publish(input.tag, job, runId));
