@@ -22,6 +22,7 @@ import { desiredReplicas, ensureResources, type ResourceResult } from "./resourc
 import { serverSummary, setStreamReplicas, streamReports, type ServerSummary, type StreamReport } from "./cluster.ts";
 import { TaskLogs } from "./task-logs.ts";
 import { WorkQueue } from "./work-queue.ts";
+import { describeStream, publishMessages, recreateStream, streamMessages, type DumpedMessage, type StreamDump } from "./backup.ts";
 import { WheelStore } from "./wheel-store.ts";
 
 export type { Delivery, ConsumerSettings, TagQueueInfo } from "./work-queue.ts";
@@ -35,6 +36,7 @@ export { KvStore } from "./kv-store.ts";
 export { resourceNames, resourceStreams, WORK_STREAM, CONSUMER_PREFIX } from "./names.ts";
 export { kvStreamConfig } from "./resources.ts";
 export { leaveCluster, LeaveError } from "./leave.ts";
+export type { StreamDump, DumpedMessage } from "./backup.ts";
 export { kindOf, type ServerSummary, type StreamReport, type ReplicaSummary } from "./cluster.ts";
 export { natsServers, redactNatsUrl, type NatsCredentials } from "./connection.ts";
 
@@ -157,6 +159,17 @@ export class PyocoJetStream {
   /** Replicas a new resource gets now (PYOCO_JS_REPLICAS; auto = 3 when clustered, else 1). */
   desiredReplicas(): number { return desiredReplicas(this.connection, this.settings).replicas; }
   setStreamReplicas(name: string, replicas: number): Promise<void> { return setStreamReplicas(this.connection, name, replicas); }
+
+  /** Stream-level copy for `pyoco nats backup|restore` (see backup.ts). */
+  get backups() {
+    const conn = this.connection;
+    return {
+      describe: (name: string) => describeStream(conn, name),
+      messages: (name: string) => streamMessages(conn, name),
+      recreate: (dump: StreamDump, replicas: number, replace: boolean) => recreateStream(conn, dump, replicas, replace),
+      publish: (messages: DumpedMessage[]) => publishMessages(conn, messages),
+    };
+  }
 
   close(): Promise<void> { return this.connection.close(); }
 }
