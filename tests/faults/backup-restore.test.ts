@@ -77,7 +77,12 @@ test("backup → fresh cluster → restore keeps runs, workers, API keys, wheels
   const bad = await target.pyoco(["nats", "restore", "--in", truncated, "--nats-url", target.seedUrl]);
   expect(bad.code).toBe(1);
   expect(bad.err).toContain("unusable backup file");
-  expect(JSON.parse((await target.pyoco(["nats", "status", "--output", "json", "--nats-url", target.seedUrl])).out).stream_details).toEqual([]);
+  // The new cluster answers once it has a JetStream meta leader; nothing was created.
+  const empty = await waitFor(async () => {
+    const st = await target!.pyoco(["nats", "status", "--output", "json", "--nats-url", target!.seedUrl]);
+    return st.code === 0 ? JSON.parse(st.out) : null;
+  }, { timeoutMs: 30_000, intervalMs: 500, what: "the new cluster's JetStream" });
+  expect(empty.stream_details).toEqual([]);
 
   const r = await target.pyoco(["nats", "restore", "--in", file, "--nats-url", target.seedUrl]);
   if (r.code !== 0) throw new Error(r.err);
