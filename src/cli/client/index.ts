@@ -28,6 +28,7 @@ export const SUBCOMMANDS: Record<string, Loader> = {
   "worker-hide": async () => (await import("./workers.ts")).workerHide,
   "worker-unhide": async () => (await import("./workers.ts")).workerUnhide,
   dlq: async () => (await import("./dlq.ts")).dlq,
+  metrics: async () => (await import("./metrics.ts")).default,
 };
 
 /** One-line summaries for `pyoco client --help` (kept here so help needs no imports). */
@@ -44,6 +45,7 @@ const SUMMARIES: Record<string, string> = {
   "worker-hide": "hide a worker from the default workers list",
   "worker-unhide": "show a hidden worker again",
   dlq: "dead-letter entries: list, groups, show, requeue, purge",
+  metrics: "print the gateway's Prometheus metrics (GET /metrics)",
 };
 
 const HELP: CommandHelp = {
