@@ -33,6 +33,7 @@ import { metricsRoutes } from "./routes/metrics.ts";
 import { queuesRoutes } from "./routes/queues.ts";
 import { watchRoutes } from "./routes/watch.ts";
 import { workersRoutes } from "./routes/workers.ts";
+import { wheelRoutes } from "./routes/wheels.ts";
 
 export type { Authenticator, Caller, GatewayApp, RouteContext, RoutePlugin } from "./route-context.ts";
 export { visibleTo } from "./route-context.ts";
@@ -44,6 +45,7 @@ export { visibleTo } from "./route-context.ts";
 export const EXTRA_ROUTES: RoutePlugin[] = [
   metricsRoutes, watchRoutes, workersRoutes, queuesRoutes, dashboardRoutes,   // live operations (issue 5)
   dlqRoutes,   // DLQ list/groups/show/requeue/delete (issue 11)
+  wheelRoutes,   // wheel registry: list/upload/download/delete/history (issue 9)
 ];
 
 export interface AppOptions {

@@ -17,6 +17,8 @@ import type { Logger } from "../lib/log.ts";
 import { createApp, EXTRA_ROUTES, type Authenticator, type GatewayApp, type RoutePlugin } from "./app.ts";
 import type { GatewayDeps } from "./deps.ts";
 import { createRunIndex } from "./run-index.ts";
+import { jsonResponse } from "./http-errors.ts";
+import { bodyTooLarge, maxRequestBodySize, rememberPeer } from "./peer.ts";
 
 export interface StartGatewayOptions {
   settings: Settings;
@@ -67,7 +69,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       dashboardLang: opts.dashboardLang ?? resolveDashboardLang(settings.dashboardLang, opts.env ?? {}),
     };
     const app = createApp(deps, opts.routes ?? EXTRA_ROUTES, { authenticate: opts.authenticate });
-    server = listen(app, host, opts.port ?? 8000);
+    server = listen(app, host, opts.port ?? 8000, settings.wheelMaxBytes);
     const listening = server;
     const port = listening.port ?? opts.port ?? 0;
     const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
@@ -94,9 +96,16 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   }
 }
 
-function listen(app: GatewayApp, host: string, port: number): Server<undefined> {
+function listen(app: GatewayApp, host: string, port: number, wheelMaxBytes: number): Server<undefined> {
   try {
-    return Bun.serve({ hostname: host, port, idleTimeout: IDLE_TIMEOUT_SEC, fetch: (request) => app.handle(request) });
+    return Bun.serve({
+      hostname: host, port, idleTimeout: IDLE_TIMEOUT_SEC, maxRequestBodySize: maxRequestBodySize(wheelMaxBytes),
+      fetch: (request, srv) => {
+        if (bodyTooLarge(request)) return jsonResponse(413, { detail: "request body too large" });
+        rememberPeer(request, srv.requestIP(request)?.address);   // wheel history source.remote_addr
+        return app.handle(request);
+      },
+    });
   } catch (err) {
     throw new PyocoError("ERR-PYOCO-0018", `cannot listen on ${host}:${port} (${(err as Error).message})`, {
       hint: "choose another --port/--host, or stop the process that uses the port",

@@ -19,6 +19,7 @@ import { KvStore } from "./kv-store.ts";
 import { resourceNames, type ResourceNames } from "./names.ts";
 import { ensureResources, type ResourceResult } from "./resources.ts";
 import { WorkQueue } from "./work-queue.ts";
+import { WheelStore } from "./wheel-store.ts";
 
 export type { Delivery, ConsumerSettings, TagQueueInfo } from "./work-queue.ts";
 export type { Versioned, WatchEntry, WatchHandle } from "./kv-store.ts";
@@ -28,6 +29,7 @@ export type { DlqReason } from "./dlq.ts";
 export { KvStore } from "./kv-store.ts";
 export { resourceNames, WORK_STREAM, CONSUMER_PREFIX } from "./names.ts";
 export { kvStreamConfig } from "./resources.ts";
+export { WheelStore, WheelTooLargeError, WheelStoreFullError, type WheelObject } from "./wheel-store.ts";
 
 /** Plain view of a stream's configuration and state (no NATS.js types leak out). */
 export interface StreamSummary {
@@ -44,6 +46,9 @@ export class PyocoJetStream {
   readonly apiKeys: KvStore<ApiKeyRecord>;
   readonly queue: WorkQueue;
   readonly dlq: Dlq;
+  /** Wheel registry object store and its upload/delete history (wire-contract.md §1.3, §7.8). */
+  readonly wheels: WheelStore;
+  readonly wheelHistory: KvStore<Record<string, unknown>>;
 
   private constructor(readonly connection: Connection, readonly settings: Settings, log: Logger) {
     this.names = resourceNames(settings);
@@ -52,6 +57,8 @@ export class PyocoJetStream {
     this.apiKeys = new KvStore<ApiKeyRecord>(connection, this.names.authBucket, log);
     this.queue = new WorkQueue(connection, this.names);
     this.dlq = new Dlq(connection, this.names);
+    this.wheels = new WheelStore(connection, this.names.wheelBucket);
+    this.wheelHistory = new KvStore<Record<string, unknown>>(connection, this.names.wheelHistoryBucket, log);
   }
 
   static async connect(settings: Settings, opts: { name: string; log: Logger; timeoutMs?: number }): Promise<PyocoJetStream> {

@@ -29,6 +29,10 @@ export const SUBCOMMANDS: Record<string, Loader> = {
   "worker-unhide": async () => (await import("./workers.ts")).workerUnhide,
   dlq: async () => (await import("./dlq.ts")).dlq,
   metrics: async () => (await import("./metrics.ts")).default,
+  wheels: async () => (await import("./wheels.ts")).wheels,
+  "wheel-upload": async () => (await import("./wheels.ts")).wheelUpload,
+  "wheel-delete": async () => (await import("./wheels.ts")).wheelDelete,
+  "wheel-history": async () => (await import("./wheels.ts")).wheelHistory,
 };
 
 /** One-line summaries for `pyoco client --help` (kept here so help needs no imports). */
@@ -46,6 +50,10 @@ const SUMMARIES: Record<string, string> = {
   "worker-unhide": "show a hidden worker again",
   dlq: "dead-letter entries: list, groups, show, requeue, purge",
   metrics: "print the gateway's Prometheus metrics (GET /metrics)",
+  wheels: "list the wheels in the registry",
+  "wheel-upload": "upload a wheel for workers to install (streamed, progress bar on a terminal)",
+  "wheel-delete": "delete a wheel from the registry",
+  "wheel-history": "list wheel uploads and deletes with who and from where",
 };
 
 const HELP: CommandHelp = {
