@@ -4,6 +4,7 @@
  * that names the variable and the expected form. CLI flags override through `overrides`.
  */
 import { ConfigError } from "../domain/errors.ts";
+import { DEFAULT_HTTP_MAX_BODY_BYTES } from "../domain/limits.ts";
 import type { Env } from "./env.ts";
 
 interface SettingSpec<T> { env: string; default: T; parse(raw: string, name: string): T }
@@ -74,6 +75,8 @@ function table() {
     authBucket: { ...pattern("pyoco_auth", BUCKET, "a bucket name"), env: "PYOCO_AUTH_KV_BUCKET" },
     authPepper: { ...optional(), env: "PYOCO_AUTH_PEPPER" },
     metricsPublic: { ...bool(false), env: "PYOCO_METRICS_PUBLIC" },
+    // issue 10: larger request bodies answer 413 before they are buffered (wheel uploads: PYOCO_WHEEL_MAX_BYTES).
+    httpMaxBodyBytes: { ...int(DEFAULT_HTTP_MAX_BODY_BYTES, 1024), env: "PYOCO_HTTP_MAX_BODY_BYTES" },
     runHeartbeatIntervalSec: { ...float(1.0, 0.1), env: "PYOCO_RUN_HEARTBEAT_INTERVAL_SEC" },
     workerHeartbeatIntervalSec: { ...float(5.0, 0.1), env: "PYOCO_WORKER_HEARTBEAT_INTERVAL_SEC" },
     workerDisconnectTimeoutSec: { ...float(20.0), env: "PYOCO_WORKER_DISCONNECT_TIMEOUT_SEC" },

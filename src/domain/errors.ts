@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   "ERR-PYOCO-0021": "cancel grace period expired",
   "ERR-PYOCO-0030": "runner start-up failed",
   "ERR-PYOCO-0031": "managed process failed",
+  "ERR-PYOCO-0040": "request body or job too large",
+  "ERR-PYOCO-0041": "too many failed API-key attempts",
   "ERR-PYOCO-HTTP": "HTTP request failed",
   "ERR-PYOCO-CANCEL": "cancel wait timeout",
   "ERR-PYOCO-UNEXPECTED": "unexpected error",

@@ -6,6 +6,7 @@
  *   RequestValidationError(issues) → 422     {"detail": [issue, …]}    (FastAPI/pydantic list form)
  *   NatsUnavailableError           → 503     {"detail": "nats unavailable: <reason>"}
  *   RevisionConflictError          → 409     (a compare-and-set lost every retry; the client may retry)
+ *   BodyTooLargeError              → 413     {"detail": "request body too large"} (PYOCO_HTTP_MAX_BODY_BYTES)
  *   anything else                  → 500     {"detail": "Internal Server Error"} (logged with its stack)
  *
  * Every route and every route plugin throws; nobody builds error responses by hand.
@@ -13,6 +14,7 @@
 import { NatsUnavailableError, PyocoError, RevisionConflictError } from "../domain/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import { AuthError } from "./auth.ts";
+import { BODY_TOO_LARGE_DETAIL, BodyTooLargeError } from "./body-limit.ts";
 import { RequestValidationError } from "./validation.ts";
 
 /** A handler error with a fixed `detail` string, e.g. `new HttpError(404, "run not found")`. */
@@ -46,6 +48,7 @@ export function statusOf(err: unknown): number {
   if (err instanceof RequestValidationError) return 422;
   if (err instanceof NatsUnavailableError) return 503;
   if (err instanceof RevisionConflictError) return 409;
+  if (err instanceof BodyTooLargeError) return 413;
   return 500;
 }
 
@@ -55,6 +58,7 @@ export function errorResponse(err: unknown, log: Logger, request?: Request): Res
   if (err instanceof HttpError) return jsonResponse(status, { detail: err.detail, ...err.extra }, err.headers);
   if (err instanceof RequestValidationError) return jsonResponse(status, { detail: err.issues });
   if (err instanceof AuthError) return jsonResponse(status, { detail: err.message });
+  if (err instanceof BodyTooLargeError) return jsonResponse(status, { detail: BODY_TOO_LARGE_DETAIL, max_bytes: err.limit });
   const path = request ? new URL(request.url).pathname : undefined;
   if (err instanceof NatsUnavailableError) {
     log.error("nats unavailable", { err_id: "ERR-PYOCO-0003", msg_id: "MSG-PYOCO-0003", path, reason: err.reason });

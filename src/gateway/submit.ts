@@ -5,9 +5,15 @@
  * Used by `POST /runs`, `POST /runs/yaml`, and by anything else that starts runs (schedules).
  */
 import { buildRunJob } from "../domain/job.ts";
+import { wireSize } from "../domain/json.ts";
 import { initialSnapshot } from "../domain/run.ts";
+import { HttpError } from "./http-errors.ts";
 import type { Caller } from "./route-context.ts";
 import type { GatewayDeps } from "./deps.ts";
+
+export const JOB_TOO_LARGE_DETAIL = "job too large";
+/** Room left for the subject and headers (Nats-Msg-Id, KV headers) next to the JSON payload. */
+const JOB_ENVELOPE_BYTES = 1024;
 
 export interface SubmitInput {
   flowName: string;
@@ -40,9 +46,15 @@ export async function submitRun(deps: Pick<GatewayDeps, "js" | "clock" | "log">,
   };
   const snapshot = initialSnapshot({ ...common, now, yaml: input.yaml });
   for (const [k, v] of Object.entries(input.extra ?? {})) if (!(k in snapshot)) (snapshot as Record<string, unknown>)[k] = v;
+  const job = buildRunJob({ ...common, submittedAt: now, yaml: input.yaml });
+  // A message over NATS's max_payload would be refused by the server: say so (413), not "NATS down" (503).
+  if (Math.max(wireSize(job), wireSize(snapshot)) > js.maxPayload - JOB_ENVELOPE_BYTES) {
+    log.info("job too large", { err_id: "ERR-PYOCO-0040", msg_id: "MSG-PYOCO-0040", size_bytes: wireSize(job), max_bytes: js.maxPayload });
+    throw new HttpError(413, JOB_TOO_LARGE_DETAIL);
+  }
   await js.runs.create(runId, snapshot);
   try {
-    await js.queue.publish(input.tag, buildRunJob({ ...common, submittedAt: now, yaml: input.yaml }), runId);
+    await js.queue.publish(input.tag, job, runId);
   } catch (err) {
     try {
       await js.runs.delete(runId);

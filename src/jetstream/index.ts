@@ -72,6 +72,8 @@ export class PyocoJetStream {
   }
 
   get connected(): boolean { return this.connection.connected; }
+  /** The server's max_payload (bytes a single message may carry); NATS's default 1 MiB until connected. */
+  get maxPayload(): number { return this.connection.nc.info?.max_payload ?? 1_048_576; }
   onStatus(listener: (event: "disconnect" | "reconnect") => void): () => void { return this.connection.onStatus(listener); }
 
   /** Configuration and message count of a stream, or null when it does not exist. */

@@ -4,7 +4,8 @@
  * Order inside each handler follows the original: validate → authenticate → policy checks → NATS.
  */
 import { NatsUnavailableError } from "../../domain/errors.ts";
-import { TAG_PATTERN } from "../../domain/job.ts";
+import { isValidTag, TAG_PATTERN } from "../../domain/job.ts";
+import { MAX_FLOW_NAME_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, findLoneSurrogate, hasLoneSurrogate, valueDepthExceeds } from "../../domain/limits.ts";
 import type { RunSnapshot } from "../../domain/run.ts";
 import { parseWorkflowYaml } from "../../domain/workflow-yaml.ts";
 import { withDeadline } from "../../lib/async.ts";
@@ -13,7 +14,7 @@ import { HttpError, ok } from "../http-errors.ts";
 import { decodeCursor, encodeCursor } from "../list-cursor.ts";
 import { submitRun } from "../submit.ts";
 import {
-  FieldChecker, formFile, formText, isPlainObject, issue, parseQuery, readForm, readJsonObject, RequestValidationError, type ValidationIssue,
+  FieldChecker, formFile, formText, isPlainObject, issue, parseJsonBody, parseQuery, readForm, readJsonObject, RequestValidationError, type ValidationIssue,
 } from "../validation.ts";
 import { CANCEL_REASON_MAX, DETAIL_QUERY, LIST_QUERY, RUN_DOCS, TAG_PATTERN_TEXT } from "./run-schemas.ts";
 import { cancelTransition, includesFull, includesRecords, runView, tasksView, withLiveness } from "./run-views.ts";
@@ -60,10 +61,10 @@ function badInput(ctx: RouteContext, detail: string, meta: Record<string, unknow
 async function submitJson(ctx: RouteContext, request: Request): Promise<Response> {
   const body = await readJsonObject(request);
   const f = new FieldChecker(body);
-  const flowName = f.requiredString("flow_name", { minLength: 1 });
+  const flowName = f.requiredString("flow_name", { minLength: 1, maxLength: MAX_FLOW_NAME_LENGTH });
   const params = f.dict("params", {});
-  const tag = f.optionalString("tag", { pattern: TAG_PATTERN, patternText: TAG_PATTERN_TEXT });
-  const tags = f.stringList("tags", []);
+  const tag = f.optionalString("tag", { pattern: TAG_PATTERN, patternText: TAG_PATTERN_TEXT, maxLength: MAX_TAG_LENGTH });
+  const tags = f.stringList("tags", [], { maxItems: MAX_TAGS, maxLength: MAX_TAG_LENGTH });
   f.done();
   const caller = await ctx.authenticate(request);
   return ok(await submitRun(ctx.deps, { flowName: flowName!, params: params!, tag: tag ?? ctx.deps.settings.defaultTag, tags: tags!, caller }));
@@ -80,7 +81,7 @@ async function submitYaml(ctx: RouteContext, request: Request): Promise<Response
   const caller = await ctx.authenticate(request);
 
   const tag = tagRaw?.trim() || settings.defaultTag;
-  if (!TAG_PATTERN.test(tag)) throw badInput(ctx, "invalid tag", { tag });
+  if (!isValidTag(tag)) throw badInput(ctx, "invalid tag", { tag: tag.slice(0, MAX_TAG_LENGTH) });
   if (file!.size > settings.workflowYamlMaxBytes) {
     ctx.deps.log.info("workflow too large", { err_id: "ERR-PYOCO-0016", msg_id: "MSG-PYOCO-0016", size_bytes: file!.size, max_bytes: settings.workflowYamlMaxBytes });
     throw new HttpError(413, "workflow too large");
@@ -92,8 +93,11 @@ async function submitYaml(ctx: RouteContext, request: Request): Promise<Response
     err.extra = { reason: parsed.reason, errors: parsed.problems };   // additive: why, and where (issue 13)
     throw err;
   }
+  // Defaults become params: the same bounds as a JSON body (Python's json must decode the job).
+  if (valueDepthExceeds(parsed.defaults) || findLoneSurrogate(parsed.defaults)) throw badInput(ctx, "invalid workflow yaml", { reason: "defaults nested too deeply or not valid unicode", tag });
   const flowName = flowNameRaw!.trim();
   if (!flowName) throw badInput(ctx, "missing flow_name", { tag });
+  if (flowName.length > MAX_FLOW_NAME_LENGTH || hasLoneSurrogate(flowName)) throw badInput(ctx, "invalid flow_name", { tag });
 
   return ok(await submitRun(ctx.deps, {
     flowName, params: parsed.defaults, tag, tags: [tag], caller,
@@ -156,9 +160,9 @@ async function readCancelReason(request: Request): Promise<string | null | undef
   if (text.trim() === "") return undefined;
   const claimsJson = (request.headers.get("content-type") ?? "").toLowerCase().includes("json");
   let value: unknown;
-  try { value = JSON.parse(text); } catch (err) {
+  try { value = parseJsonBody(text); } catch (err) {
     if (!claimsJson) return undefined;
-    throw new RequestValidationError([issue.jsonInvalid((err as Error).message)]);
+    throw err;
   }
   if (!isPlainObject(value)) {
     if (!claimsJson) return undefined;
