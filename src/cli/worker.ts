@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { effectiveEnv, loadSettings, type SettingOverrides } from "../config/index.ts";
 import { isValidKvKey, TAG_PATTERN } from "../domain/job.ts";
+import { invalidModulePrefix, splitModulePrefixes } from "../domain/module-allow-list.ts";
 import { NatsUnavailableError } from "../domain/errors.ts";
 import { whenAborted } from "../lib/async.ts";
 import { createLogger } from "../lib/log.ts";
@@ -26,6 +27,7 @@ const FLAGS = {
   concurrency: { type: "string", value: "N", default: "1", description: "runs at once (one Python process each)" },
   "max-runs-per-process": { type: "string", value: "N", default: "100", description: "runs per Python process before it is recycled; 1 = a fresh process per run" },
   "work-dir": { type: "string", value: "DIR", description: "scratch folder for runner processes (default: a new temp dir, removed on exit)" },
+  "allow-module": { type: "string", multiple: true, value: "PREFIX", description: "only import YAML callables (and a module resolver) from this module or below it; repeatable (overrides PYOCO_WORKER_ALLOWED_MODULES). Without any, flow.yaml can run any code here" },
   "drain-timeout-sec": { type: "string", value: "SEC", default: "30", description: "on SIGTERM/SIGINT, how long running runs may finish before they are killed and requeued" },
   "poll-timeout": { type: "string", value: "SEC", default: "1.0", description: "how long one pull waits for a job (values below 1 s are raised to 1 s, the NATS client's minimum)" },
   "run-once": { type: "boolean", description: "process what is queued now for the tags, then exit 0 (a queue counts as empty after one poll with no job)" },
@@ -39,10 +41,13 @@ const HELP: CommandHelp = {
     "pyoco worker --tags gpu,cpu --worker-id gpu-1 --concurrency 2",
     "pyoco worker --max-runs-per-process 1   # strict: a fresh Python process per run",
     "pyoco worker --tags batch --run-once     # drain what is queued, then exit 0",
+    "pyoco worker --allow-module my_tasks --allow-module company.flows   # flow.yaml may only use these modules",
   ],
   notes: [
     "Environment: PYOCO_NATS_URL, PYOCO_PYTHON, PYOCO_CONSUMER_ACK_WAIT_SEC, PYOCO_CONSUMER_MAX_DELIVER,",
-    "PYOCO_RUN_HEARTBEAT_INTERVAL_SEC, PYOCO_WORKER_HEARTBEAT_INTERVAL_SEC, PYOCO_CANCEL_GRACE_PERIOD_SEC, … (docs/worker.md).",
+    "PYOCO_RUN_HEARTBEAT_INTERVAL_SEC, PYOCO_WORKER_HEARTBEAT_INTERVAL_SEC, PYOCO_CANCEL_GRACE_PERIOD_SEC,",
+    "PYOCO_WORKER_ALLOWED_MODULES, … (docs/worker.md).",
+    "Trust: flow.yaml names Python callables, so a submitter can run code on this worker unless --allow-module limits them.",
     "Signals: the first SIGTERM/SIGINT drains (see --drain-timeout-sec), a second one kills running runs at once.",
   ],
 };
@@ -81,9 +86,16 @@ const command: Command = {
       throw usageError(`argument --flow-resolver: '${resolver}' must be module:attr or path/to/file.py:attr`);
     }
 
+    const allowFlags = splitModulePrefixes((f["allow-module"] ?? []).join(","));
+    for (const prefix of allowFlags) {
+      const why = invalidModulePrefix(prefix);
+      if (why) throw usageError(`argument --allow-module: ${why}`, "pass a module prefix such as --allow-module my_tasks (repeat the flag for more)");
+    }
+
     const env = effectiveEnv(io.env, io.cwd);
     const overrides: SettingOverrides = {};
     if (f["nats-url"]) overrides.natsUrl = f["nats-url"];
+    if (allowFlags.length) overrides.workerAllowedModules = allowFlags;
     const settings = loadSettings(env, overrides);
     const log = createLogger({ service: "pyoco:worker", level: settings.logLevel, format: settings.logFormat, utc: settings.logUtc, includeTraceback: settings.logIncludeTraceback });
 
@@ -101,6 +113,7 @@ const command: Command = {
     const worker = new Worker({
       settings, workerId, tags, python, resolver, concurrency, maxRunsPerProcess: maxRuns, workDir, drainTimeoutSec: drainSec, log,
       pollTimeoutMs: pollSec * 1000, runOnce: f["run-once"],
+      allowedModules: settings.workerAllowedModules,
       onRunnerStderr: (_pid, chunk) => io.stderr(new TextDecoder().decode(chunk)),
     });
     try {
@@ -127,6 +140,8 @@ function startupFailure(err: unknown, ctx: { python: string; resolver?: string; 
   if (err instanceof RunnerStartupError) {
     const hint = err.code === "pyoco_import_error"
       ? `pip install pyoco (into ${ctx.python}), or pass --python with an interpreter that has it`
+      : err.code === "resolver_not_allowed"
+        ? `add the resolver's module to the allow-list (--allow-module), or use the file form path/to/file.py:attr`
       : err.code === "resolver_import_error"
         ? `check --flow-resolver '${ctx.resolver ?? ""}' (module on PYTHONPATH or file path, attribute name) and that its imports work`
         : "check the Python interpreter and its environment (see the detail)";

@@ -5,6 +5,7 @@
  */
 import { ConfigError } from "../domain/errors.ts";
 import { DEFAULT_HTTP_MAX_BODY_BYTES } from "../domain/limits.ts";
+import { invalidModulePrefix, splitModulePrefixes } from "../domain/module-allow-list.ts";
 import type { Env } from "./env.ts";
 
 interface SettingSpec<T> { env: string; default: T; parse(raw: string, name: string): T }
@@ -51,6 +52,17 @@ function oneOf<const T extends string>(def: T, values: readonly T[], normalize =
     },
   };
 }
+const modulePrefixes = (): SettingSpec<string[]> => ({
+  env: "", default: [],
+  parse(raw, name) {
+    const prefixes = splitModulePrefixes(raw);
+    for (const p of prefixes) {
+      const why = invalidModulePrefix(p);
+      if (why) throw new ConfigError(name, `expected comma-separated module prefixes: ${why}`);
+    }
+    return prefixes;
+  },
+});
 const optional = (): SettingSpec<string | null> => ({ env: "", default: null, parse: (raw) => (raw.trim() === "" ? null : raw) });
 
 const BUCKET = /^[a-zA-Z0-9_-]+$/;
@@ -111,6 +123,7 @@ function table() {
     spawnChildTag: { ...str(""), env: "PYOCO_SPAWN_CHILD_TAG" },
     spawnTimeoutSec: { ...float(3600.0), env: "PYOCO_SPAWN_TIMEOUT_SEC" },
     spawnPollIntervalSec: { ...float(0.2, 0.05), env: "PYOCO_SPAWN_POLL_INTERVAL_SEC" },
+    workerAllowedModules: { ...modulePrefixes(), env: "PYOCO_WORKER_ALLOWED_MODULES" },
     dashboardLang: { ...oneOf("auto", ["auto", "ja", "en"] as const, (s) => {
       const v = s.trim().toLowerCase();
       return v.startsWith("ja") ? "ja" : v.startsWith("en") ? "en" : "auto";

@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   "ERR-PYOCO-0031": "managed process failed",
   "ERR-PYOCO-0040": "request body or job too large",
   "ERR-PYOCO-0041": "too many failed API-key attempts",
+  "ERR-PYOCO-0050": "worker runs without a module allow-list",
   "ERR-PYOCO-HTTP": "HTTP request failed",
   "ERR-PYOCO-CANCEL": "cancel wait timeout",
   "ERR-PYOCO-UNEXPECTED": "unexpected error",

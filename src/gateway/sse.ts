@@ -8,7 +8,7 @@
  *
  * Data is compact ASCII-escaped JSON, as the original writes it.
  */
-import { encodeWireJson } from "../domain/json.ts";
+import { encodeWireJson, toClientJson } from "../domain/json.ts";
 
 /** Response headers of every SSE stream (`X-Accel-Buffering: no` stops nginx from buffering events). */
 export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -28,7 +28,7 @@ export interface SseEvent {
 /** One frame: `[id: …\n]event: …\ndata: <compact ASCII JSON>\n\n`. */
 export function formatSseFrame(ev: SseEvent): string {
   const id = ev.id === undefined ? "" : `id: ${ev.id}\n`;
-  return `${id}event: ${ev.event}\ndata: ${encodeWireJson(ev.data)}\n\n`;
+  return `${id}event: ${ev.event}\ndata: ${encodeWireJson(toClientJson(ev.data))}\n\n`;
 }
 
 const encoder = new TextEncoder();

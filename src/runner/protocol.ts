@@ -4,6 +4,7 @@
  */
 import type { RunnerToWorker, WorkerToRunner } from "./types.ts";
 import { PROTOCOL_VERSION } from "./types.ts";
+import { stringifyKeepingNonFinite } from "../domain/json.ts";
 
 export interface DecodeFailure {
   type: "decode_failure";
@@ -18,7 +19,8 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** One JSON line, `\n`-terminated. */
 export function encodeMessage(msg: WorkerToRunner): Uint8Array {
-  return encoder.encode(JSON.stringify(msg) + "\n");
+  // NaN/Infinity as Python's json reads them (a YAML `.nan` default must reach the flow as a float).
+  return encoder.encode(stringifyKeepingNonFinite(msg) + "\n");
 }
 
 type FieldKind = "string" | "number" | "object" | "array" | "string|null" | "number|null" | "object|null" | "boolean?" | "number?" | "string?" | "object?";

@@ -1,7 +1,7 @@
 """pyoco runner: executes Pyoco flows for the pyoco worker over protocol v1 (JSON lines).
 
 Spec: pyoco-runner.md §5. Standard library plus `pyoco` only; Python >= 3.10.
-Usage: runner.py --protocol 1 [--resolver REF] [--warmup] [--setsid]
+Usage: runner.py --protocol 1 [--resolver REF] [--warmup] [--setsid] [--allow-module PREFIX ...]
 
 stdin/stdout carry the protocol (after the fd shuffle in `_claim_protocol_fds`); everything a task
 prints, including its child processes, ends up on stderr, which the worker never parses.
@@ -153,10 +153,14 @@ def _fatal(code, message, tb=None):
 
 def _parse_args(argv):
     # Hand-rolled: argparse costs start-up time for four flags.
-    opts = {"protocol": None, "resolver": None, "warmup": False, "setsid": False}
+    opts = {"protocol": None, "resolver": None, "warmup": False, "setsid": False, "allow_module": []}
     i = 0
     while i < len(argv):
         arg = argv[i]
+        if arg == "--allow-module" and i + 1 < len(argv):
+            opts["allow_module"].append(argv[i + 1])
+            i += 2
+            continue
         if arg in ("--protocol", "--resolver") and i + 1 < len(argv):
             opts[arg[2:]] = argv[i + 1]
             i += 2
@@ -230,12 +234,27 @@ def _resolve_ref(resolver, flow_name):
     return flow
 
 
-def _import_callable(name, ref, models, syntax):
+def _module_allowed(mod_name, allowed):
+    """None = no allow-list. Else the module must equal a prefix or lie below one (`pkg` allows `pkg.x`, not `pkgx`)."""
+    if allowed is None:
+        return True
+    return any(mod_name == p or mod_name.startswith(p + ".") for p in allowed)
+
+
+def _not_allowed_message(what, mod_name, allowed):
+    return (f"{what}: module {mod_name!r} is not in the worker's allow-list {sorted(allowed)!r} "
+            f"(pyoco worker --allow-module / PYOCO_WORKER_ALLOWED_MODULES)")
+
+
+def _import_callable(name, ref, models, syntax, allowed=None):
     if not isinstance(ref, str) or ref.count(":") != 1:
         raise ResolveError("invalid_callable_ref", f"task {name!r}: callable must be 'module:function', got {ref!r}")
     mod_name, _, attr = ref.partition(":")
     if not mod_name or not attr:
         raise ResolveError("invalid_callable_ref", f"task {name!r}: callable must be 'module:function', got {ref!r}")
+    if not _module_allowed(mod_name, allowed):
+        # Checked before importing: an import alone runs the module's code.
+        raise ResolveError("callable_not_allowed", _not_allowed_message(f"task {name!r}", mod_name, allowed))
     import importlib
     try:
         module = importlib.import_module(mod_name)
@@ -254,7 +273,35 @@ def _import_callable(name, ref, models, syntax):
     return obj
 
 
-def _build_workflow(flow_name, spec, models, syntax):
+def _check_graph(source):
+    """With an allow-list the graph is held to the DSL of pyoco-runner.md §2.3, so it cannot reach
+    Python through attributes (`().__class__…`), comprehensions or lambdas: task names, `>>`, `&`,
+    `|`, `%`, subscripts, tuples/lists, constants and calls of scope names (`switch(...)`)."""
+    import ast
+    try:
+        tree = ast.parse(source, "<flow.graph>", "exec")
+    except SyntaxError as exc:
+        raise ResolveError("graph_invalid", f"SyntaxError: {exc}", exc)
+    ops = (ast.RShift, ast.BitAnd, ast.BitOr, ast.Mod)
+    plain = (ast.Module, ast.Expr, ast.BinOp, ast.Name, ast.Load, ast.Subscript, ast.Tuple, ast.List, ast.keyword) + ops
+    for node in ast.walk(tree):
+        ok = isinstance(node, plain) and (not isinstance(node, ast.BinOp) or isinstance(node.op, ops))
+        if isinstance(node, ast.Name):
+            ok = not node.id.startswith("_")
+        elif isinstance(node, ast.Constant):
+            ok = isinstance(node.value, (str, int)) and not isinstance(node.value, bool)
+        elif isinstance(node, ast.Call):
+            ok = isinstance(node.func, ast.Name)
+        elif sys.version_info < (3, 9) and type(node).__name__ == "Index":
+            ok = True
+        if not ok:
+            where = f" at line {getattr(node, 'lineno', '?')}" if hasattr(node, "lineno") else ""
+            raise ResolveError("graph_not_allowed",
+                               f"graph_not_allowed: {type(node).__name__}{where} is not part of the graph DSL "
+                               f"(task names, >>, &, |, %, [..], (..), constants, switch(...)); the worker has a module allow-list")
+
+
+def _build_workflow(flow_name, spec, models, syntax, allowed=None):
     """Build a Flow from the JSON workflow spec without PyocoConfig/TaskLoader (§0 finding 4)."""
     if not isinstance(spec, dict):
         raise ResolveError("workflow_invalid", "workflow spec must be an object")
@@ -276,7 +323,7 @@ def _build_workflow(flow_name, spec, models, syntax):
         outputs = cfg.get("outputs") or []
         if not isinstance(inputs, dict) or not isinstance(outputs, list) or not all(isinstance(o, str) for o in outputs):
             raise ResolveError("workflow_invalid", f"task {name!r}: inputs must be a mapping and outputs a list of strings")
-        func = _import_callable(name, cfg.get("callable"), models, syntax)
+        func = _import_callable(name, cfg.get("callable"), models, syntax, allowed)
         task = models.Task(func=func, name=name)
         task.inputs = dict(inputs)
         task.outputs = list(outputs)
@@ -284,6 +331,8 @@ def _build_workflow(flow_name, spec, models, syntax):
         scope[name] = syntax.TaskWrapper(task)
     scope["switch"] = syntax.switch
     scope["flow"] = flow
+    if allowed is not None:
+        _check_graph(flow_cfg["graph"])
     try:
         # Not a sandbox (§8.2): flow.yaml is trusted input; this only blocks the trivial cases.
         exec(compile(flow_cfg["graph"], "<flow.graph>", "exec"), {"__builtins__": {}}, scope)
@@ -364,9 +413,10 @@ def _make_trace_class(backend_base):
 
 
 class Runner:
-    def __init__(self, pyoco_mods, resolver):
+    def __init__(self, pyoco_mods, resolver, allowed=None):
         self.pyoco, self.models, self.syntax, self.engine_mod, self.backend_mod = pyoco_mods
         self.resolver = resolver
+        self.allowed = allowed
         self.Trace = _make_trace_class(self.backend_mod.TraceBackend)
         self.lock = threading.Lock()
         self.active = None
@@ -499,7 +549,7 @@ class Runner:
         if kind == "ref":
             return flow_name, _resolve_ref(self.resolver, flow_name), params
         if kind == "workflow":
-            flow, defaults = _build_workflow(flow_name, flow_src.get("spec"), self.models, self.syntax)
+            flow, defaults = _build_workflow(flow_name, flow_src.get("spec"), self.models, self.syntax, self.allowed)
             return flow_name, flow, {**defaults, **params}
         raise ResolveError("invalid_job", f"unsupported flow kind {kind!r}")
 
@@ -662,15 +712,21 @@ def main():
             pass  # already a session leader (the worker spawned us detached)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent owns shutdown (Ctrl+C reaches the whole tty group)
     mods = _import_pyoco()
+    allowed = tuple(opts["allow_module"]) or None
     resolver = None
     if opts["resolver"]:
+        left = opts["resolver"].rpartition(":")[0]
+        is_file = left.endswith(".py") or "/" in left
+        # A file-form resolver names a file the operator chose; a module-form one must be allowed.
+        if not is_file and left and not _module_allowed(left, allowed):
+            _fatal("resolver_not_allowed", _not_allowed_message("flow resolver", left, allowed))
         try:
             resolver = load_ref(opts["resolver"], "_pyoco_flow_resolver")
             if not callable(resolver):
                 raise TypeError(f"resolver {opts['resolver']!r} is not callable")
         except BaseException as exc:
             _fatal("resolver_import_error", f"{type(exc).__name__}: {exc}", _format_tb(exc))
-    runner = Runner(mods, resolver)
+    runner = Runner(mods, resolver, allowed)
     if opts["warmup"]:
         try:
             _warmup(runner)

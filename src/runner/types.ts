@@ -83,6 +83,11 @@ export interface RunnerPoolOptions {
   pingIntervalMs?: number;     // default 5_000; a runner that misses a pong for 3 intervals is a hang
   /** SIGTERM → SIGKILL delay when hard-stopping a process group. Default 2_000. */
   killGraceMs?: number;
+  /**
+   * Module prefixes YAML callables and a module-form resolver may come from (runner.py
+   * `--allow-module`); empty/absent = any module (flow.yaml fully trusted).
+   */
+  allowedModules?: readonly string[];
   /** Run a no-op flow in each runner before `ready` so the first job is fast. Default true. */
   warmup?: boolean;
   /** Raw stderr of every runner (task prints, child processes); never parsed. */
