@@ -72,3 +72,34 @@ export class SseStream {
     this.#onClose();
   }
 }
+
+/**
+ * The life of a pushed stream: a `heartbeat()` event after `heartbeatMs` of silence, the end at
+ * `timeoutMs`, and the end when the client goes away (`signal`). Call `touch()` after sending an
+ * event, `start()` once the first events are queued, and `dispose()` from the stream's onClose.
+ */
+export function streamLifetime(stream: SseStream, opts: { heartbeatMs: number; timeoutMs: number; signal?: AbortSignal; heartbeat: () => SseEvent }) {
+  let heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+  let timeoutTimer: ReturnType<typeof setTimeout> | undefined;
+  const onAbort = () => stream.close();
+  const touch = () => {
+    clearTimeout(heartbeatTimer);
+    if (stream.closed) return;
+    heartbeatTimer = setTimeout(() => { stream.send(opts.heartbeat()); touch(); }, opts.heartbeatMs);
+  };
+  return {
+    touch,
+    start() {
+      if (stream.closed) return;
+      touch();
+      timeoutTimer = setTimeout(() => stream.close(), opts.timeoutMs);
+      if (opts.signal?.aborted) stream.close();
+      else opts.signal?.addEventListener("abort", onAbort, { once: true });
+    },
+    dispose() {
+      clearTimeout(heartbeatTimer);
+      clearTimeout(timeoutTimer);
+      opts.signal?.removeEventListener("abort", onAbort);
+    },
+  };
+}

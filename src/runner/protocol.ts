@@ -33,7 +33,7 @@ const SHAPES: Record<RunnerToWorker["type"], Shape> = {
   },
   run_started: { run_id: "string", flow_name: "string", tasks: "array", params: "object" },
   task_started: { run_id: "string", task: "string" },
-  log: { run_id: "string", task: "string", stream: "string", text: "string", truncated: "boolean?" },
+  log: { run_id: "string", task: "string|null", stream: "string", text: "string", truncated: "boolean?", level: "string?", logger: "string?", dropped: "number?" },
   task_finished: { run_id: "string", task: "string", state: "string", duration_ms: "number?", error: "object?" },
   run_finished: {
     run_id: "string", status: "string", error: "object|null", tasks: "object", task_records: "object",
@@ -48,7 +48,7 @@ const SHAPES: Record<RunnerToWorker["type"], Shape> = {
 };
 
 const ENUMS: Partial<Record<RunnerToWorker["type"], Record<string, readonly string[]>>> = {
-  log: { stream: ["stdout", "stderr"] },
+  log: { stream: ["stdout", "stderr", "log", "system"] },
   task_finished: { state: ["SUCCEEDED", "FAILED", "CANCELLED"] },
   run_finished: { status: ["COMPLETED", "FAILED", "CANCELLED"] },
 };
