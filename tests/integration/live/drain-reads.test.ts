@@ -8,8 +8,12 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { waitFor } from "../../../src/lib/async.ts";
 import { startStack, type Stack } from "../../helpers/stack.ts";
 
-/** A hang was 20-250 s; an answer takes milliseconds. The bound is the issue's, not a speed target. */
-const ANSWER_WITHIN_MS = 1000;
+/**
+ * A hang was 20-250 s; an answer takes milliseconds. The bound only tells a hang from an answer:
+ * 5 s, not 1 s, because 50 concurrent requests on a loaded 2-core machine (load 20 while the
+ * suite runs) took just over 1 s without any hang.
+ */
+const ANSWER_WITHIN_MS = 5000;
 const RUNS = 300;
 const CONCURRENT = 50;
 
