@@ -3,8 +3,8 @@
  * defined once as a TypeBox schema: the routes validate with them (schema.ts) and /openapi.json
  * is built from them, so the document and the behaviour agree.
  */
-import { Type, type TObject } from "@sinclair/typebox";
-import { RUN_STATUSES } from "../../domain/run.ts";
+import { Type, type TObject, type TSchema } from "@sinclair/typebox";
+import { RUN_STATUSES, SUMMARY_KEYS } from "../../domain/run.ts";
 import { MAX_FLOW_NAME_LENGTH, MAX_TAG_LENGTH, MAX_TAGS } from "../../domain/limits.ts";
 import type { RouteSchemas } from "../schema.ts";
 
@@ -57,17 +57,17 @@ const snapshotFields = {
   attempt: Type.Optional(Type.Integer()),
   cancel_requested_at: Type.Optional(NullableNumber), cancel_requested_by: Type.Optional(NullableString), cancel_reason: Type.Optional(NullableString),
   workflow_yaml_sha256: Type.Optional(NullableString), workflow_yaml_bytes: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-  schedule_id: Type.Optional(NullableString),
+  schedule_id: Type.Optional(NullableString), requeue_reason: Type.Optional(NullableString),
   worker_alive: Type.Optional(Type.Boolean()), worker_state: Type.Optional(Type.String()), worker_heartbeat_at: Type.Optional(NullableNumber),
 };
 
 /** The stored snapshot; unknown fields pass through (wire-contract.md §4.3). */
 export const RunSnapshotSchema = Type.Object(snapshotFields, { additionalProperties: true, title: "RunSnapshot" });
 
-const SUMMARY_KEYS = ["run_id", "schedule_id", "flow_name", "tag", "tags", "tenant_id", "api_key_id", "status", "updated_at", "heartbeat_at", "worker_id", "error"] as const;
-/** The list view: only these keys, and only those present in the snapshot. */
+const fieldSchemas: Record<string, TSchema> = snapshotFields;
+/** The list view: only these keys (domain/run.ts SUMMARY_KEYS), and only those present in the snapshot. */
 export const RunSummary = Type.Object(
-  Object.fromEntries(SUMMARY_KEYS.map((k) => [k, Type.Optional(snapshotFields[k])])) as Record<(typeof SUMMARY_KEYS)[number], (typeof snapshotFields)[keyof typeof snapshotFields]>,
+  Object.fromEntries(SUMMARY_KEYS.map((k) => [k, Type.Optional(fieldSchemas[k] ?? Type.Unknown())])),
   { title: "RunSummary", description: "list view: only these keys, and only those present in the snapshot" },
 );
 
