@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what pyoco needs on a fresh Debian machine, idempotently:
-# nats-server, Chromium (dashboard tests) and Python 3 from Debian; Bun (pinned) from npm;
+# nats-server, Chromium (dashboard tests), Python 3 with pip and venv (wheel sync) from Debian; Bun (pinned) from npm;
 # then the JavaScript dependencies from the lockfile. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,9 @@ BUN_VERSION=1.4.5
 need_apt=()
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need_apt+=(nats-server)
 [ -x /usr/bin/python3 ] || need_apt+=(python3)
+# Wheel sync installs with pip (--no-index, --target); the tests also build wheels with it.
+{ [ -x /usr/bin/python3 ] && /usr/bin/python3 -m pip --version >/dev/null 2>&1; } || need_apt+=(python3-pip)
+{ [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import ensurepip, venv" >/dev/null 2>&1; } || need_apt+=(python3-venv)
 if [ "${PYOCO_SETUP_BROWSER:-1}" = "1" ] && [ ! -x /usr/bin/chromium ]; then need_apt+=(chromium); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]} from Debian" >&2
