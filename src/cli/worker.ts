@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve as resolvePath } from "node:path";
 import { effectiveEnv, loadSettings, type SettingOverrides } from "../config/index.ts";
 import { isValidKvKey, TAG_PATTERN } from "../domain/job.ts";
+import { invalidModulePrefix, splitModulePrefixes } from "../domain/module-allow-list.ts";
 import { NatsUnavailableError } from "../domain/errors.ts";
 import { whenAborted } from "../lib/async.ts";
 import { createLogger } from "../lib/log.ts";
@@ -31,6 +32,7 @@ const FLAGS = {
   "wheel-sync-dir": { type: "string", value: "DIR", description: "local wheel files, manifest and install generations (PYOCO_WHEEL_SYNC_DIR, default .pyoco/wheels)" },
   "wheel-sync-interval-sec": { type: "string", value: "SEC", description: "how often the registry is checked (PYOCO_WHEEL_SYNC_INTERVAL_SEC, default 10, min 0.1)" },
   "wheel-install-timeout-sec": { type: "string", value: "SEC", description: "deadline of one pip call (PYOCO_WHEEL_INSTALL_TIMEOUT_SEC, default 180, min 1)" },
+  "allow-module": { type: "string", multiple: true, value: "PREFIX", description: "only import YAML callables (and a module resolver) from this module or below it; repeatable (overrides PYOCO_WORKER_ALLOWED_MODULES). Without any, flow.yaml can run any code here" },
   "drain-timeout-sec": { type: "string", value: "SEC", default: "30", description: "on SIGTERM/SIGINT, how long running runs may finish before they are killed and requeued" },
 } as const;
 
@@ -41,10 +43,13 @@ const HELP: CommandHelp = {
     "pyoco worker --tags cpu --flow-resolver my_flows.py:resolve_flow",
     "pyoco worker --tags gpu,cpu --worker-id gpu-1 --concurrency 2",
     "pyoco worker --max-runs-per-process 1   # strict: a fresh Python process per run",
+    "pyoco worker --allow-module my_tasks --allow-module company.flows   # flow.yaml may only use these modules",
   ],
   notes: [
     "Environment: PYOCO_NATS_URL, PYOCO_PYTHON, PYOCO_CONSUMER_ACK_WAIT_SEC, PYOCO_CONSUMER_MAX_DELIVER,",
-    "PYOCO_RUN_HEARTBEAT_INTERVAL_SEC, PYOCO_WORKER_HEARTBEAT_INTERVAL_SEC, PYOCO_CANCEL_GRACE_PERIOD_SEC, … (docs/worker.md).",
+    "PYOCO_RUN_HEARTBEAT_INTERVAL_SEC, PYOCO_WORKER_HEARTBEAT_INTERVAL_SEC, PYOCO_CANCEL_GRACE_PERIOD_SEC,",
+    "PYOCO_WORKER_ALLOWED_MODULES, … (docs/worker.md).",
+    "Trust: flow.yaml names Python callables, so a submitter can run code on this worker unless --allow-module limits them.",
     "Wheels: --wheel-sync installs the newest compatible registry wheel per package (docs/wheels.md).",
     "Signals: the first SIGTERM/SIGINT drains (see --drain-timeout-sec), a second one kills running runs at once.",
   ],
@@ -83,6 +88,12 @@ const command: Command = {
       throw usageError(`argument --flow-resolver: '${resolver}' must be module:attr or path/to/file.py:attr`);
     }
 
+    const allowFlags = splitModulePrefixes((f["allow-module"] ?? []).join(","));
+    for (const prefix of allowFlags) {
+      const why = invalidModulePrefix(prefix);
+      if (why) throw usageError(`argument --allow-module: ${why}`, "pass a module prefix such as --allow-module my_tasks (repeat the flag for more)");
+    }
+
     const env = effectiveEnv(io.env, io.cwd);
     const overrides: SettingOverrides = {};
     if (f["nats-url"]) overrides.natsUrl = f["nats-url"];
@@ -92,6 +103,7 @@ const command: Command = {
     if (f["wheel-sync-dir"]) overrides.wheelSyncDir = f["wheel-sync-dir"];
     if (f["wheel-sync-interval-sec"] !== undefined) overrides.wheelSyncIntervalSec = numberFlag(f["wheel-sync-interval-sec"], "wheel-sync-interval-sec", HELP, FLAGS, { min: 0.1 })!;
     if (f["wheel-install-timeout-sec"] !== undefined) overrides.wheelInstallTimeoutSec = numberFlag(f["wheel-install-timeout-sec"], "wheel-install-timeout-sec", HELP, FLAGS, { min: 1 })!;
+    if (allowFlags.length) overrides.workerAllowedModules = allowFlags;
     const loaded = loadSettings(env, overrides);
     // A relative wheel-sync dir is resolved against the cwd once, before runners change theirs.
     const settings = loadSettings(env, { ...overrides, wheelSyncDir: resolvePath(io.cwd, loaded.wheelSyncDir) });
@@ -110,6 +122,7 @@ const command: Command = {
     mkdirSync(workDir, { recursive: true });
     const worker = new Worker({
       settings, workerId, tags, python, resolver, concurrency, maxRunsPerProcess: maxRuns, workDir, drainTimeoutSec: drainSec, log,
+      allowedModules: settings.workerAllowedModules,
       onRunnerStderr: (_pid, chunk) => io.stderr(new TextDecoder().decode(chunk)),
     });
     try {
@@ -134,6 +147,8 @@ function startupFailure(err: unknown, ctx: { python: string; resolver?: string; 
   if (err instanceof RunnerStartupError) {
     const hint = err.code === "pyoco_import_error"
       ? `pip install pyoco (into ${ctx.python}), or pass --python with an interpreter that has it`
+      : err.code === "resolver_not_allowed"
+        ? `add the resolver's module to the allow-list (--allow-module), or use the file form path/to/file.py:attr`
       : err.code === "resolver_import_error"
         ? `check --flow-resolver '${ctx.resolver ?? ""}' (module on PYTHONPATH or file path, attribute name) and that its imports work`
         : "check the Python interpreter and its environment (see the detail)";

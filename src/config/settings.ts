@@ -4,6 +4,8 @@
  * that names the variable and the expected form. CLI flags override through `overrides`.
  */
 import { ConfigError } from "../domain/errors.ts";
+import { DEFAULT_HTTP_MAX_BODY_BYTES } from "../domain/limits.ts";
+import { invalidModulePrefix, splitModulePrefixes } from "../domain/module-allow-list.ts";
 import type { Env } from "./env.ts";
 
 interface SettingSpec<T> { env: string; default: T; parse(raw: string, name: string): T }
@@ -50,6 +52,17 @@ function oneOf<const T extends string>(def: T, values: readonly T[], normalize =
     },
   };
 }
+const modulePrefixes = (): SettingSpec<string[]> => ({
+  env: "", default: [],
+  parse(raw, name) {
+    const prefixes = splitModulePrefixes(raw);
+    for (const p of prefixes) {
+      const why = invalidModulePrefix(p);
+      if (why) throw new ConfigError(name, `expected comma-separated module prefixes: ${why}`);
+    }
+    return prefixes;
+  },
+});
 const optional = (): SettingSpec<string | null> => ({ env: "", default: null, parse: (raw) => (raw.trim() === "" ? null : raw) });
 
 const BUCKET = /^[a-zA-Z0-9_-]+$/;
@@ -74,6 +87,8 @@ function table() {
     authBucket: { ...pattern("pyoco_auth", BUCKET, "a bucket name"), env: "PYOCO_AUTH_KV_BUCKET" },
     authPepper: { ...optional(), env: "PYOCO_AUTH_PEPPER" },
     metricsPublic: { ...bool(false), env: "PYOCO_METRICS_PUBLIC" },
+    // issue 10: larger request bodies answer 413 before they are buffered (wheel uploads: PYOCO_WHEEL_MAX_BYTES).
+    httpMaxBodyBytes: { ...int(DEFAULT_HTTP_MAX_BODY_BYTES, 1024), env: "PYOCO_HTTP_MAX_BODY_BYTES" },
     runHeartbeatIntervalSec: { ...float(1.0, 0.1), env: "PYOCO_RUN_HEARTBEAT_INTERVAL_SEC" },
     workerHeartbeatIntervalSec: { ...float(5.0, 0.1), env: "PYOCO_WORKER_HEARTBEAT_INTERVAL_SEC" },
     workerDisconnectTimeoutSec: { ...float(20.0), env: "PYOCO_WORKER_DISCONNECT_TIMEOUT_SEC" },
@@ -90,6 +105,19 @@ function table() {
     dlqMaxMsgs: { ...int(100000, -1), env: "PYOCO_DLQ_MAX_MSGS" },
     dlqMaxBytes: { ...int(536870912, -1), env: "PYOCO_DLQ_MAX_BYTES" },
     dlqPublishExecutionError: { ...bool(true), env: "PYOCO_DLQ_PUBLISH_EXECUTION_ERROR" },
+    // Task logs (ours, docs/logs.md): stream limits, then the worker's per-run limits.
+    logsEnabled: { ...bool(true), env: "PYOCO_LOGS_ENABLED" },
+    logsStream: { ...pattern("PYOCO_LOGS", BUCKET, "a stream name"), env: "PYOCO_LOGS_STREAM" },
+    logsSubjectPrefix: { ...pattern("pyoco.logs", SUBJECT_PREFIX, "a subject prefix like pyoco.logs"), env: "PYOCO_LOGS_SUBJECT_PREFIX" },
+    logsMaxAgeSec: { ...float(604800, 0), env: "PYOCO_LOGS_MAX_AGE_SEC" },
+    logsMaxBytes: { ...int(1073741824, -1), env: "PYOCO_LOGS_MAX_BYTES" },
+    logsMaxLinesPerRun: { ...int(10000, 1), env: "PYOCO_LOGS_MAX_LINES_PER_RUN" },
+    logsMaxBytesPerRun: { ...int(4194304, 1024), env: "PYOCO_LOGS_MAX_BYTES_PER_RUN" },
+    logsRatePerSec: { ...float(1000, 1), env: "PYOCO_LOGS_RATE_PER_SEC" },
+    logsLineMaxBytes: { ...int(16384, 256), env: "PYOCO_LOGS_LINE_MAX_BYTES" },
+    logsLevel: { ...oneOf("INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] as const, (s) => {
+      const v = s.trim().toUpperCase(); return v === "WARN" ? "WARNING" : v;
+    }), env: "PYOCO_LOGS_LEVEL" },
     maxRunSnapshotBytes: { ...int(262144), env: "PYOCO_MAX_RUN_SNAPSHOT_BYTES" },
     wheelBucket: { ...pattern("pyoco_wheels", BUCKET, "a bucket name"), env: "PYOCO_WHEEL_OBJECT_STORE_BUCKET" },
     wheelMaxBytes: { ...int(536870912), env: "PYOCO_WHEEL_MAX_BYTES" },
@@ -101,6 +129,7 @@ function table() {
     wheelInstallTimeoutSec: { ...float(180.0, 1.0), env: "PYOCO_WHEEL_INSTALL_TIMEOUT_SEC" },
     workflowYamlMaxBytes: { ...int(262144), env: "PYOCO_WORKFLOW_YAML_MAX_BYTES" },
     schedulePollIntervalSec: { ...float(1.0, 0.2), env: "PYOCO_SCHEDULE_POLL_INTERVAL_SEC" },
+    scheduleMisfireGraceSec: { ...float(10.0, 0), env: "PYOCO_SCHEDULE_MISFIRE_GRACE_SEC" },
     workflowBundleMaxBytes: { ...int(262144), env: "PYOCO_WORKFLOW_BUNDLE_MAX_BYTES" },
     spawnRequiresApproval: { ...bool(true), env: "PYOCO_SPAWN_REQUIRES_APPROVAL" },
     spawnMaxChildRuns: { ...int(100), env: "PYOCO_SPAWN_MAX_CHILD_RUNS" },
@@ -108,6 +137,7 @@ function table() {
     spawnChildTag: { ...str(""), env: "PYOCO_SPAWN_CHILD_TAG" },
     spawnTimeoutSec: { ...float(3600.0), env: "PYOCO_SPAWN_TIMEOUT_SEC" },
     spawnPollIntervalSec: { ...float(0.2, 0.05), env: "PYOCO_SPAWN_POLL_INTERVAL_SEC" },
+    workerAllowedModules: { ...modulePrefixes(), env: "PYOCO_WORKER_ALLOWED_MODULES" },
     dashboardLang: { ...oneOf("auto", ["auto", "ja", "en"] as const, (s) => {
       const v = s.trim().toLowerCase();
       return v.startsWith("ja") ? "ja" : v.startsWith("en") ? "en" : "auto";

@@ -13,7 +13,7 @@ export const TRANSIENT_NAK_DELAY_MS = 2_000;
 /** Resolve-phase runner error codes that mean "the workflow cannot be built" (pyoco-runner.md §5.5). */
 const INVALID_WORKFLOW_CODES = new Set([
   "workflow_invalid", "yaml_invalid", "invalid_callable_ref", "callable_import_error", "callable_not_found",
-  "graph_invalid", "resolver_error", "invalid_job",
+  "graph_invalid", "resolver_error", "invalid_job", "callable_not_allowed", "graph_not_allowed",
 ]);
 
 /** How one delivery's execution ended, as a value. */

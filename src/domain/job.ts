@@ -6,13 +6,18 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { parseWireBytes } from "./json.ts";
+import { MAX_KEY_LENGTH, MAX_TAG_LENGTH } from "./limits.ts";
 
 export const KV_KEY_PATTERN = /^[-/_=.a-zA-Z0-9]+$/;
-/** NATS KV key rule (wire-contract.md §0): the alphabet, and no leading or trailing dot. */
-export function isValidKvKey(key: string): boolean {
-  return KV_KEY_PATTERN.test(key) && !key.startsWith(".") && !key.endsWith(".");
+/** NATS KV key rule (wire-contract.md §0): the alphabet, no leading or trailing dot, at most MAX_KEY_LENGTH characters. */
+export function isValidKvKey(key: unknown): key is string {
+  return typeof key === "string" && key.length <= MAX_KEY_LENGTH && KV_KEY_PATTERN.test(key) && !key.startsWith(".") && !key.endsWith(".");
 }
 export const TAG_PATTERN = /^[A-Za-z0-9_-]+$/;
+/** A routing tag: TAG_PATTERN and at most MAX_TAG_LENGTH characters (it is a subject token). */
+export function isValidTag(tag: string): boolean {
+  return tag.length <= MAX_TAG_LENGTH && TAG_PATTERN.test(tag);
+}
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 

@@ -20,6 +20,8 @@
  */
 import { Elysia } from "elysia";
 import { createAuthenticator } from "./auth.ts";
+import { limitRequestBody } from "./body-limit.ts";
+import { peerAddress, rememberPeer } from "./peer.ts";
 import type { GatewayDeps } from "./deps.ts";
 import { countRequests } from "./http-metrics.ts";
 import { errorResponse, HttpError, jsonResponse, METHOD_NOT_ALLOWED_DETAIL, NOT_FOUND_DETAIL } from "./http-errors.ts";
@@ -27,8 +29,10 @@ import type { Authenticator, Caller, GatewayApp, RouteContext, RoutePlugin } fro
 import { healthRoutes } from "./routes/health.ts";
 import { openApiRoutes, type RouteDoc } from "./routes/openapi.ts";
 import { runRoutes } from "./routes/runs.ts";
+import { scheduleRoutes } from "./routes/schedules.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
 import { dlqRoutes } from "./routes/dlq.ts";
+import { logsRoutes } from "./routes/logs.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { queuesRoutes } from "./routes/queues.ts";
 import { watchRoutes } from "./routes/watch.ts";
@@ -45,7 +49,9 @@ export { visibleTo } from "./route-context.ts";
 export const EXTRA_ROUTES: RoutePlugin[] = [
   metricsRoutes, watchRoutes, workersRoutes, queuesRoutes, dashboardRoutes,   // live operations (issue 5)
   dlqRoutes,   // DLQ list/groups/show/requeue/delete (issue 11)
+  logsRoutes,   // task logs: GET /runs/{id}/logs and /logs/watch (issue 11)
   wheelRoutes,   // wheel registry: list/upload/download/delete/history (issue 9)
+  scheduleRoutes,                                                              // YAML schedules (issue 12)
 ];
 
 export interface AppOptions {
@@ -83,7 +89,7 @@ export function createApp(deps: GatewayDeps, extraRoutes: RoutePlugin[] = EXTRA_
   });
 
   for (const plugin of [healthRoutes, runRoutes, ...extraRoutes, openApiRoutes(() => docs)]) app = plugin(app, ctx);
-  return withShortHostSupport(app);
+  return withRequestGuards(app, deps);
 }
 
 /** For each path, the HTTP methods that have a route (to tell 405 from 404). */
@@ -100,16 +106,50 @@ function escapeRe(s: string): string {
 }
 
 /**
- * Elysia finds the path by searching "/" from character 11 of the URL, so a test request to
- * "http://x/runs" would never match a route. Such URLs are rewritten to "http://localhost/…".
+ * What every request goes through before routing:
+ * - a path with malformed percent-encoding (`/runs/%ff`, `/runs/%`) is decoded leniently, as
+ *   Starlette does (bad bytes become U+FFFD), so the route sees an id that simply does not exist
+ *   (404) instead of a decoding failure (500);
+ * - the body limit PYOCO_HTTP_MAX_BODY_BYTES (body-limit.ts) → 413;
+ * - Elysia finds the path by searching "/" from character 11 of the URL, so a test request to
+ *   "http://x/runs" would never match a route. Such URLs are rewritten to "http://localhost/…".
  */
-function withShortHostSupport(app: GatewayApp): GatewayApp {
+function withRequestGuards(app: GatewayApp, deps: GatewayDeps): GatewayApp {
   const handle = app.handle;
   app.handle = (request: Request) => {
-    const url = new URL(request.url);
-    if (url.origin.length >= 11) return handle(request);
-    const fixed = new URL(url.pathname + url.search, "http://localhost");
-    return handle(new Request(fixed, request));
+    let url = new URL(request.url);
+    const path = wellFormedPath(url.pathname);
+    if (path !== url.pathname || url.origin.length < 11) {
+      url = new URL(path + url.search, url.origin.length < 11 ? "http://localhost" : url.origin);
+      request = keepPeer(request, new Request(url, request));
+    }
+    const limited = limitRequestBody(request, url.pathname, deps.settings.httpMaxBodyBytes);
+    if (limited instanceof Error) return Promise.resolve(errorResponse(limited, deps.log, request));
+    return handle(keepPeer(request, limited));
   };
   return app;
+}
+
+/** A rewritten request keeps the socket peer serve.ts recorded for the original (auth throttling, wheel history). */
+function keepPeer(original: Request, next: Request): Request {
+  if (next !== original) rememberPeer(next, peerAddress(original) ?? undefined);
+  return next;
+}
+
+/** The path with every segment that does not percent-decode as UTF-8 re-encoded from its lenient decoding. */
+export function wellFormedPath(pathname: string): string {
+  if (!pathname.includes("%")) return pathname;
+  return pathname.split("/").map((seg) => {
+    try { decodeURIComponent(seg); return seg; } catch { return encodeURIComponent(lenientDecode(seg)); }
+  }).join("/");
+}
+
+function lenientDecode(segment: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < segment.length; i++) {
+    const hex = segment.slice(i + 1, i + 3);
+    if (segment[i] === "%" && /^[0-9A-Fa-f]{2}$/.test(hex)) { bytes.push(parseInt(hex, 16)); i += 2; }
+    else bytes.push(...new TextEncoder().encode(segment[i]!));
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));   // invalid UTF-8 → U+FFFD
 }

@@ -2,17 +2,20 @@
  * The ONE error → HTTP response mapping of the gateway (http-contract.md §0.1–§0.2).
  *
  *   HttpError(status, detail)      → status  {"detail": detail}        (handler errors, fixed strings)
- *   AuthError (auth.ts)            → 401/403 {"detail": "api key required" | "invalid api key"}
+ *   AuthError (auth.ts)            → 401/403 {"detail": "api key required" | "invalid api key"}, 429 (+ Retry-After) when throttled
  *   RequestValidationError(issues) → 422     {"detail": [issue, …]}    (FastAPI/pydantic list form)
  *   NatsUnavailableError           → 503     {"detail": "nats unavailable: <reason>"}
  *   RevisionConflictError          → 409     (a compare-and-set lost every retry; the client may retry)
+ *   BodyTooLargeError              → 413     {"detail": "request body too large"} (PYOCO_HTTP_MAX_BODY_BYTES)
  *   anything else                  → 500     {"detail": "Internal Server Error"} (logged with its stack)
  *
  * Every route and every route plugin throws; nobody builds error responses by hand.
  */
+import { toClientJson } from "../domain/json.ts";
 import { NatsUnavailableError, PyocoError, RevisionConflictError } from "../domain/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import { AuthError } from "./auth.ts";
+import { BODY_TOO_LARGE_DETAIL, BodyTooLargeError } from "./body-limit.ts";
 import { RequestValidationError } from "./validation.ts";
 
 /** A handler error with a fixed `detail` string, e.g. `new HttpError(404, "run not found")`. */
@@ -27,9 +30,12 @@ export class HttpError extends Error {
 
 const JSON_TYPE = "application/json";
 
-/** A JSON response. FastAPI's default encoding: compact, non-ASCII kept as UTF-8. */
+/**
+ * A JSON response. FastAPI's default encoding: compact, non-ASCII kept as UTF-8. Non-finite
+ * numbers (from snapshots Python wrote) become null plus a `non_finite` marker (domain/json.ts).
+ */
 export function jsonResponse(status: number, body: unknown, headers?: Record<string, string>): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": JSON_TYPE, ...headers } });
+  return new Response(JSON.stringify(toClientJson(body)), { status, headers: { "content-type": JSON_TYPE, ...headers } });
 }
 
 /** 200 with a JSON body. */
@@ -46,6 +52,7 @@ export function statusOf(err: unknown): number {
   if (err instanceof RequestValidationError) return 422;
   if (err instanceof NatsUnavailableError) return 503;
   if (err instanceof RevisionConflictError) return 409;
+  if (err instanceof BodyTooLargeError) return 413;
   return 500;
 }
 
@@ -54,7 +61,10 @@ export function errorResponse(err: unknown, log: Logger, request?: Request): Res
   const status = statusOf(err);
   if (err instanceof HttpError) return jsonResponse(status, { detail: err.detail, ...err.extra }, err.headers);
   if (err instanceof RequestValidationError) return jsonResponse(status, { detail: err.issues });
-  if (err instanceof AuthError) return jsonResponse(status, { detail: err.message });
+  if (err instanceof AuthError) {
+    return jsonResponse(status, { detail: err.message }, err.retryAfterSec ? { "retry-after": String(err.retryAfterSec) } : undefined);
+  }
+  if (err instanceof BodyTooLargeError) return jsonResponse(status, { detail: BODY_TOO_LARGE_DETAIL, max_bytes: err.limit });
   const path = request ? new URL(request.url).pathname : undefined;
   if (err instanceof NatsUnavailableError) {
     log.error("nats unavailable", { err_id: "ERR-PYOCO-0003", msg_id: "MSG-PYOCO-0003", path, reason: err.reason });

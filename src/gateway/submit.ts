@@ -4,10 +4,17 @@
  * fails, the snapshot is deleted again before the 503, so no orphan run is ever listed.
  * Used by `POST /runs`, `POST /runs/yaml`, and by anything else that starts runs (schedules).
  */
+import { RevisionConflictError } from "../domain/errors.ts";
 import { buildRunJob } from "../domain/job.ts";
+import { wireSize } from "../domain/json.ts";
 import { initialSnapshot } from "../domain/run.ts";
+import { HttpError } from "./http-errors.ts";
 import type { Caller } from "./route-context.ts";
 import type { GatewayDeps } from "./deps.ts";
+
+export const JOB_TOO_LARGE_DETAIL = "job too large";
+/** Room left for the subject and headers (Nats-Msg-Id, KV headers) next to the JSON payload. */
+const JOB_ENVELOPE_BYTES = 1024;
 
 export interface SubmitInput {
   flowName: string;
@@ -25,6 +32,13 @@ export interface SubmitInput {
   runId?: string;
   /** Extra snapshot fields (ours, e.g. `requeued_from`); never overrides the standard ones. */
   extra?: Record<string, unknown>;
+  /**
+   * With `runId`: when that run exists already, create nothing and succeed, publishing its job
+   * again if it is still PENDING (the message id makes JetStream drop a duplicate). A schedule
+   * fire (one id per slot) that was interrupted between the two steps so completes without a
+   * second run.
+   */
+  resumeExisting?: boolean;
 }
 
 export interface SubmitResult { run_id: string; status: "PENDING"; bundle_hash: null }
@@ -40,9 +54,23 @@ export async function submitRun(deps: Pick<GatewayDeps, "js" | "clock" | "log">,
   };
   const snapshot = initialSnapshot({ ...common, now, yaml: input.yaml });
   for (const [k, v] of Object.entries(input.extra ?? {})) if (!(k in snapshot)) (snapshot as Record<string, unknown>)[k] = v;
-  await js.runs.create(runId, snapshot);
+  const job = buildRunJob({ ...common, submittedAt: now, yaml: input.yaml });
+  // A message over NATS's max_payload would be refused by the server: say so (413), not "NATS down" (503).
+  if (Math.max(wireSize(job), wireSize(snapshot)) > js.maxPayload - JOB_ENVELOPE_BYTES) {
+    log.info("job too large", { err_id: "ERR-PYOCO-0040", msg_id: "MSG-PYOCO-0040", size_bytes: wireSize(job), max_bytes: js.maxPayload });
+    throw new HttpError(413, JOB_TOO_LARGE_DETAIL);
+  }
   try {
-    await js.queue.publish(input.tag, buildRunJob({ ...common, submittedAt: now, yaml: input.yaml }), runId);
+    await js.runs.create(runId, snapshot);
+  } catch (err) {
+    if (!(err instanceof RevisionConflictError) || !input.resumeExisting || input.runId === undefined) throw err;
+    const existing = await js.runs.get(runId);
+    if (existing?.value.status === "PENDING") await js.queue.publish(input.tag, job, runId);
+    log.info("run exists already; not created again", { run_id: runId, status: existing?.value.status });
+    return { run_id: runId, status: "PENDING", bundle_hash: null };
+  }
+  try {
+    await js.queue.publish(input.tag, job, runId);
   } catch (err) {
     try {
       await js.runs.delete(runId);

@@ -6,6 +6,9 @@
  * Messages and type names are pydantic v2's, so Python clients that print them read the same text.
  */
 
+import { findLoneSurrogate, jsonDepthExceeds, MAX_JSON_DEPTH } from "../domain/limits.ts";
+import { BodyTooLargeError } from "./body-limit.ts";
+
 export type Loc = (string | number)[];
 
 export interface ValidationIssue {
@@ -41,6 +44,13 @@ export const issue = {
   listType: (loc: Loc, input: unknown): ValidationIssue => ({ type: "list_type", loc, msg: "Input should be a valid list", input }),
   modelType: (loc: Loc, input: unknown): ValidationIssue => ({
     type: "model_attributes_type", loc, msg: "Input should be a valid dictionary or object to extract fields from", input,
+  }),
+  stringUnicode: (loc: Loc): ValidationIssue => ({
+    type: "string_unicode", loc, msg: "Input should be a valid string, unable to parse raw data as a unicode string", input: null,
+  }),
+  tooManyItems: (loc: Loc, max: number, actual: number): ValidationIssue => ({
+    type: "too_long", loc, msg: `List should have at most ${max} item${max === 1 ? "" : "s"} after validation, not ${actual}`, input: null,
+    ctx: { field_type: "List", max_length: max, actual_length: actual },
   }),
   jsonInvalid: (error: string): ValidationIssue => ({
     type: "json_invalid", loc: ["body", 0], msg: "JSON decode error", input: {}, ctx: { error },
@@ -155,6 +165,10 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 /**
  * Parse a JSON request body that FastAPI declares as a model: an absent body is
  * `missing at ["body"]`, bad JSON is `json_invalid`, a non-object is `model_attributes_type`.
+ * Like FastAPI, a body whose Content-Type is present but not JSON (`application/json` or
+ * `application/*+json`) is not parsed: it is the raw text, so it fails as `model_attributes_type`.
+ * Bodies nested deeper than MAX_JSON_DEPTH are `json_invalid`, lone UTF-16 surrogates anywhere are
+ * `string_unicode` (see parseJsonBody).
  * With `optional`, an absent/empty body yields `{}` (our additive optional bodies, e.g. cancel).
  */
 export async function readJsonObject(request: Request, opts: { optional?: boolean } = {}): Promise<Record<string, unknown>> {
@@ -163,11 +177,37 @@ export async function readJsonObject(request: Request, opts: { optional?: boolea
     if (opts.optional) return {};
     throw new RequestValidationError([issue.missing(["body"], null)]);
   }
+  if (!declaresJson(request.headers.get("content-type"))) throw new RequestValidationError([issue.modelType(["body"], text.slice(0, ECHO_MAX))]);
+  const value = parseJsonBody(text);
+  if (!isPlainObject(value)) throw new RequestValidationError([issue.modelType(["body"], value)]);
+  return value;
+}
+
+/** How much of a rejected input a 422 echoes back (a huge body is never mirrored whole). */
+const ECHO_MAX = 200;
+
+/** FastAPI's rule: no Content-Type, `application/json` or `application/<x>+json` count as JSON. */
+export function declaresJson(contentType: string | null): boolean {
+  if (contentType === null || contentType.trim() === "") return true;
+  const mime = contentType.split(";")[0]!.trim().toLowerCase();
+  return mime === "application/json" || (mime.startsWith("application/") && mime.endsWith("+json"));
+}
+
+/**
+ * JSON.parse with the hostile-input checks every JSON body gets: nesting deeper than
+ * MAX_JSON_DEPTH → `json_invalid` (checked before parsing), a lone surrogate in any string or key
+ * → `string_unicode` at its location (it cannot be encoded as UTF-8 and breaks strict parsers).
+ */
+export function parseJsonBody(text: string): unknown {
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+    throw new RequestValidationError([issue.jsonInvalid(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`)]);
+  }
   let value: unknown;
   try { value = JSON.parse(text); } catch (err) {
     throw new RequestValidationError([issue.jsonInvalid((err as Error).message)]);
   }
-  if (!isPlainObject(value)) throw new RequestValidationError([issue.modelType(["body"], value)]);
+  const at = findLoneSurrogate(value);
+  if (at) throw new RequestValidationError([issue.stringUnicode(["body", ...at])]);
   return value;
 }
 
@@ -176,7 +216,7 @@ export class FieldChecker {
   readonly issues: ValidationIssue[] = [];
   constructor(private readonly body: Record<string, unknown>, private readonly where: "body" = "body") {}
 
-  requiredString(name: string, opts: { minLength?: number } = {}): string | undefined {
+  requiredString(name: string, opts: { minLength?: number; maxLength?: number } = {}): string | undefined {
     if (!(name in this.body)) { this.issues.push(issue.missing([this.where, name], this.body)); return undefined; }
     return this.#string(name, this.body[name], opts);
   }
@@ -199,12 +239,16 @@ export class FieldChecker {
     return v;
   }
 
-  stringList(name: string, fallback: string[]): string[] | undefined {
+  stringList(name: string, fallback: string[], opts: { maxItems?: number; maxLength?: number } = {}): string[] | undefined {
     const v = this.body[name];
     if (v === undefined) return fallback;
     if (!Array.isArray(v)) { this.issues.push(issue.listType([this.where, name], v)); return undefined; }
+    if (opts.maxItems !== undefined && v.length > opts.maxItems) { this.issues.push(issue.tooManyItems([this.where, name], opts.maxItems, v.length)); return undefined; }
     let okAll = true;
-    v.forEach((item, i) => { if (typeof item !== "string") { okAll = false; this.issues.push(issue.stringType([this.where, name, i], item)); } });
+    v.forEach((item, i) => {
+      if (typeof item !== "string") { okAll = false; this.issues.push(issue.stringType([this.where, name, i], item)); }
+      else if (opts.maxLength !== undefined && item.length > opts.maxLength) { okAll = false; this.issues.push(issue.tooLong([this.where, name, i], item.slice(0, ECHO_MAX), opts.maxLength)); }
+    });
     return okAll ? (v as string[]) : undefined;
   }
 
@@ -216,7 +260,7 @@ export class FieldChecker {
   #string(name: string, v: unknown, opts: { minLength?: number; maxLength?: number }): string | undefined {
     if (typeof v !== "string") { this.issues.push(issue.stringType([this.where, name], v)); return undefined; }
     if (opts.minLength !== undefined && v.length < opts.minLength) { this.issues.push(issue.tooShort([this.where, name], v, opts.minLength)); return undefined; }
-    if (opts.maxLength !== undefined && v.length > opts.maxLength) { this.issues.push(issue.tooLong([this.where, name], v, opts.maxLength)); return undefined; }
+    if (opts.maxLength !== undefined && v.length > opts.maxLength) { this.issues.push(issue.tooLong([this.where, name], v.slice(0, ECHO_MAX), opts.maxLength)); return undefined; }
     return v;
   }
 }
@@ -226,7 +270,10 @@ export class FieldChecker {
 
 /** The form of a request, or an empty one when the body is not a form (every field is then "missing"). */
 export async function readForm(request: Request): Promise<FormData> {
-  try { return await request.formData(); } catch { return new FormData(); }
+  try { return await request.formData(); } catch (err) {
+    if (err instanceof BodyTooLargeError) throw err;
+    return new FormData();
+  }
 }
 
 /** A required uploaded file (FastAPI `UploadFile = File(...)`); an empty text value counts as missing. */

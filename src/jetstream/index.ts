@@ -12,12 +12,14 @@ import type { Settings } from "../config/index.ts";
 import type { RunSnapshot } from "../domain/run.ts";
 import type { WorkerRecord } from "../domain/worker-record.ts";
 import type { ApiKeyRecord } from "../domain/api-key.ts";
+import type { ScheduleRecord } from "../domain/schedule.ts";
 import type { Logger } from "../lib/log.ts";
 import { Connection, mapNatsError } from "./connection.ts";
 import { Dlq } from "./dlq.ts";
 import { KvStore } from "./kv-store.ts";
 import { resourceNames, type ResourceNames } from "./names.ts";
 import { ensureResources, type ResourceResult } from "./resources.ts";
+import { TaskLogs } from "./task-logs.ts";
 import { WorkQueue } from "./work-queue.ts";
 import { WheelStore } from "./wheel-store.ts";
 
@@ -25,7 +27,9 @@ export type { Delivery, ConsumerSettings, TagQueueInfo } from "./work-queue.ts";
 export type { Versioned, WatchEntry, WatchHandle } from "./kv-store.ts";
 export type { ResourceNames } from "./names.ts";
 export type { ResourceResult } from "./resources.ts";
-export type { DlqReason } from "./dlq.ts";
+export type { DlqReason, DlqMessage } from "./dlq.ts";
+export type { LogRecord } from "./task-logs.ts";
+export type { FollowHandle } from "./stream-reader.ts";
 export { KvStore } from "./kv-store.ts";
 export { resourceNames, WORK_STREAM, CONSUMER_PREFIX } from "./names.ts";
 export { kvStreamConfig } from "./resources.ts";
@@ -44,8 +48,12 @@ export class PyocoJetStream {
   readonly workers: KvStore<WorkerRecord>;
   /** API-key records, key `api_keys.<key_id>` (http-contract.md §4.2). */
   readonly apiKeys: KvStore<ApiKeyRecord>;
+  /** YAML schedules, key = schedule_id (http-contract.md §1.14). */
+  readonly schedules: KvStore<ScheduleRecord>;
   readonly queue: WorkQueue;
   readonly dlq: Dlq;
+  /** Task log lines (stream PYOCO_LOGS). */
+  readonly logs: TaskLogs;
   /** Wheel registry object store and its upload/delete history (wire-contract.md §1.3, §7.8). */
   readonly wheels: WheelStore;
   readonly wheelHistory: KvStore<Record<string, unknown>>;
@@ -55,8 +63,10 @@ export class PyocoJetStream {
     this.runs = new KvStore<RunSnapshot>(connection, this.names.runsBucket, log);
     this.workers = new KvStore<WorkerRecord>(connection, this.names.workersBucket, log);
     this.apiKeys = new KvStore<ApiKeyRecord>(connection, this.names.authBucket, log);
+    this.schedules = new KvStore<ScheduleRecord>(connection, this.names.schedulesBucket, log);
     this.queue = new WorkQueue(connection, this.names);
     this.dlq = new Dlq(connection, this.names);
+    this.logs = new TaskLogs(connection, this.names);
     this.wheels = new WheelStore(connection, this.names.wheelBucket);
     this.wheelHistory = new KvStore<Record<string, unknown>>(connection, this.names.wheelHistoryBucket, log);
   }
@@ -72,6 +82,8 @@ export class PyocoJetStream {
   }
 
   get connected(): boolean { return this.connection.connected; }
+  /** The server's max_payload (bytes a single message may carry); NATS's default 1 MiB until connected. */
+  get maxPayload(): number { return this.connection.nc.info?.max_payload ?? 1_048_576; }
   onStatus(listener: (event: "disconnect" | "reconnect") => void): () => void { return this.connection.onStatus(listener); }
 
   /** Configuration and message count of a stream, or null when it does not exist. */

@@ -8,7 +8,7 @@ import { NatsUnavailableError, RevisionConflictError } from "../domain/errors.ts
 import { parseWireBytes, wireBytes } from "../domain/json.ts";
 import { isValidKvKey } from "../domain/job.ts";
 import type { Logger } from "../lib/log.ts";
-import { sleep } from "../lib/async.ts";
+import { coalesced, sleep } from "../lib/async.ts";
 import { mapNatsError, type Connection } from "./connection.ts";
 
 export interface Versioned<T> { value: T; revision: number }
@@ -88,8 +88,13 @@ export class KvStore<T extends object> {
     throw new RevisionConflictError(key);
   }
 
-  /** Every live key's current value (small buckets such as the worker registry). */
-  async all(): Promise<Map<string, Versioned<T>>> {
+  /**
+   * Every live key's current value (small buckets such as the worker registry). Concurrent
+   * callers share reads (see `coalesced`): /workers, /queues and /metrics all come here.
+   */
+  readonly all: () => Promise<Map<string, Versioned<T>>> = coalesced(() => this.#readAll());
+
+  async #readAll(): Promise<Map<string, Versioned<T>>> {
     const out = new Map<string, Versioned<T>>();
     const handle = this.watch((e) => {
       if (e.value === null) out.delete(e.key);
@@ -157,6 +162,8 @@ export class KvStore<T extends object> {
     let readyReject!: (err: Error) => void;
     const ready = new Promise<void>((res, rej) => { readyResolve = res; readyReject = rej; });
     let isReady = false;
+    /** Stream sequence of the newest message when the replay started. */
+    let replayEnd = 0;
     const markReady = () => { if (!isReady) { isReady = true; readyResolve(); } };
     let current: { stop(): void } | null = null;
     const restart = () => { current?.stop(); };
@@ -177,7 +184,12 @@ export class KvStore<T extends object> {
         try {
           this.conn.assertConnected();
           const kv = await this.kv();
-          const empty = !isReady && (await kv.status()).values === 0;
+          let empty = false;
+          if (!isReady) {
+            const state = (await kv.status()).streamInfo.state;
+            empty = state.messages === 0;
+            replayEnd = Math.max(replayEnd, state.last_seq);
+          }
           const iter = await kv.watch(lastRevision > 0 ? { resumeFromRevision: lastRevision + 1 } : {});
           current = iter;
           if (empty) markReady();
@@ -185,7 +197,10 @@ export class KvStore<T extends object> {
           for await (const e of iter) {
             if (stopped) break;
             deliver(e);
-            if (!isReady && (e.delta ?? 0) === 0) {
+            // The replay is complete at the entry that reaches the stream's last sequence seen at
+            // start (or when nothing more is pending). `delta === 0` alone never comes while
+            // writers keep the bucket busy (a worker draining 300 runs): /workers hung for minutes.
+            if (!isReady && (e.revision >= replayEnd || (e.delta ?? 0) === 0)) {
               markReady();
               if (opts.replayOnly) { stopped = true; break; }
             }

@@ -170,7 +170,7 @@ export class RunnerPool {
     const o = this.#opts;
     const cwd = mkdtempSync(join(this.#workDir, "runner-"));
     const session: RunnerSession = new RunnerSession({
-      cmd: runnerCommand(o.python, this.#script!, { resolver: o.resolver, warmup: o.warmup }),
+      cmd: runnerCommand(o.python, this.#script!, { resolver: o.resolver, warmup: o.warmup, allowedModules: o.allowedModules }),
       cwd,
       env: { ...process.env, ...o.env, PYTHONUNBUFFERED: "1" },
       startupTimeoutMs: o.startupTimeoutMs,

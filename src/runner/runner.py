@@ -1,7 +1,7 @@
 """pyoco runner: executes Pyoco flows for the pyoco worker over protocol v1 (JSON lines).
 
 Spec: pyoco-runner.md §5. Standard library plus `pyoco` only; Python >= 3.10.
-Usage: runner.py --protocol 1 [--resolver REF] [--warmup] [--setsid]
+Usage: runner.py --protocol 1 [--resolver REF] [--warmup] [--setsid] [--allow-module PREFIX ...]
 
 stdin/stdout carry the protocol (after the fd shuffle in `_claim_protocol_fds`); everything a task
 prints, including its child processes, ends up on stderr, which the worker never parses.
@@ -39,6 +39,7 @@ _PROTO_OUT, _PROTO_IN = _claim_protocol_fds()
 
 import enum  # noqa: E402
 import json  # noqa: E402
+import logging  # noqa: E402
 import math  # noqa: E402
 import signal  # noqa: E402
 import threading  # noqa: E402
@@ -153,10 +154,14 @@ def _fatal(code, message, tb=None):
 
 def _parse_args(argv):
     # Hand-rolled: argparse costs start-up time for four flags.
-    opts = {"protocol": None, "resolver": None, "warmup": False, "setsid": False}
+    opts = {"protocol": None, "resolver": None, "warmup": False, "setsid": False, "allow_module": []}
     i = 0
     while i < len(argv):
         arg = argv[i]
+        if arg == "--allow-module" and i + 1 < len(argv):
+            opts["allow_module"].append(argv[i + 1])
+            i += 2
+            continue
         if arg in ("--protocol", "--resolver") and i + 1 < len(argv):
             opts[arg[2:]] = argv[i + 1]
             i += 2
@@ -230,12 +235,27 @@ def _resolve_ref(resolver, flow_name):
     return flow
 
 
-def _import_callable(name, ref, models, syntax):
+def _module_allowed(mod_name, allowed):
+    """None = no allow-list. Else the module must equal a prefix or lie below one (`pkg` allows `pkg.x`, not `pkgx`)."""
+    if allowed is None:
+        return True
+    return any(mod_name == p or mod_name.startswith(p + ".") for p in allowed)
+
+
+def _not_allowed_message(what, mod_name, allowed):
+    return (f"{what}: module {mod_name!r} is not in the worker's allow-list {sorted(allowed)!r} "
+            f"(pyoco worker --allow-module / PYOCO_WORKER_ALLOWED_MODULES)")
+
+
+def _import_callable(name, ref, models, syntax, allowed=None):
     if not isinstance(ref, str) or ref.count(":") != 1:
         raise ResolveError("invalid_callable_ref", f"task {name!r}: callable must be 'module:function', got {ref!r}")
     mod_name, _, attr = ref.partition(":")
     if not mod_name or not attr:
         raise ResolveError("invalid_callable_ref", f"task {name!r}: callable must be 'module:function', got {ref!r}")
+    if not _module_allowed(mod_name, allowed):
+        # Checked before importing: an import alone runs the module's code.
+        raise ResolveError("callable_not_allowed", _not_allowed_message(f"task {name!r}", mod_name, allowed))
     import importlib
     try:
         module = importlib.import_module(mod_name)
@@ -254,7 +274,35 @@ def _import_callable(name, ref, models, syntax):
     return obj
 
 
-def _build_workflow(flow_name, spec, models, syntax):
+def _check_graph(source):
+    """With an allow-list the graph is held to the DSL of pyoco-runner.md §2.3, so it cannot reach
+    Python through attributes (`().__class__…`), comprehensions or lambdas: task names, `>>`, `&`,
+    `|`, `%`, subscripts, tuples/lists, constants and calls of scope names (`switch(...)`)."""
+    import ast
+    try:
+        tree = ast.parse(source, "<flow.graph>", "exec")
+    except SyntaxError as exc:
+        raise ResolveError("graph_invalid", f"SyntaxError: {exc}", exc)
+    ops = (ast.RShift, ast.BitAnd, ast.BitOr, ast.Mod)
+    plain = (ast.Module, ast.Expr, ast.BinOp, ast.Name, ast.Load, ast.Subscript, ast.Tuple, ast.List, ast.keyword) + ops
+    for node in ast.walk(tree):
+        ok = isinstance(node, plain) and (not isinstance(node, ast.BinOp) or isinstance(node.op, ops))
+        if isinstance(node, ast.Name):
+            ok = not node.id.startswith("_")
+        elif isinstance(node, ast.Constant):
+            ok = isinstance(node.value, (str, int)) and not isinstance(node.value, bool)
+        elif isinstance(node, ast.Call):
+            ok = isinstance(node.func, ast.Name)
+        elif sys.version_info < (3, 9) and type(node).__name__ == "Index":
+            ok = True
+        if not ok:
+            where = f" at line {getattr(node, 'lineno', '?')}" if hasattr(node, "lineno") else ""
+            raise ResolveError("graph_not_allowed",
+                               f"graph_not_allowed: {type(node).__name__}{where} is not part of the graph DSL "
+                               f"(task names, >>, &, |, %, [..], (..), constants, switch(...)); the worker has a module allow-list")
+
+
+def _build_workflow(flow_name, spec, models, syntax, allowed=None):
     """Build a Flow from the JSON workflow spec without PyocoConfig/TaskLoader (§0 finding 4)."""
     if not isinstance(spec, dict):
         raise ResolveError("workflow_invalid", "workflow spec must be an object")
@@ -276,7 +324,7 @@ def _build_workflow(flow_name, spec, models, syntax):
         outputs = cfg.get("outputs") or []
         if not isinstance(inputs, dict) or not isinstance(outputs, list) or not all(isinstance(o, str) for o in outputs):
             raise ResolveError("workflow_invalid", f"task {name!r}: inputs must be a mapping and outputs a list of strings")
-        func = _import_callable(name, cfg.get("callable"), models, syntax)
+        func = _import_callable(name, cfg.get("callable"), models, syntax, allowed)
         task = models.Task(func=func, name=name)
         task.inputs = dict(inputs)
         task.outputs = list(outputs)
@@ -284,12 +332,94 @@ def _build_workflow(flow_name, spec, models, syntax):
         scope[name] = syntax.TaskWrapper(task)
     scope["switch"] = syntax.switch
     scope["flow"] = flow
+    if allowed is not None:
+        _check_graph(flow_cfg["graph"])
     try:
         # Not a sandbox (§8.2): flow.yaml is trusted input; this only blocks the trivial cases.
         exec(compile(flow_cfg["graph"], "<flow.graph>", "exec"), {"__builtins__": {}}, scope)
     except Exception as exc:
         raise ResolveError("graph_invalid", f"{type(exc).__name__}: {exc}", exc)
     return flow, dict(defaults)
+
+
+# ---------------------------------------------------------------- task logs: Python logging capture
+#
+# Pyoco itself captures each task's stdout/stderr (sent as `log` messages when the task ends). This
+# handler adds the run's `logging` records, sent at once as `log` messages with stream "log",
+# level, logger and the task of the calling thread. Past `max_log_records` per run records are
+# counted, not sent; the count goes out as a stream "system" message before `run_finished`.
+
+class _LogCapture(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.NOTSET)
+        self.run_id = None
+        self.remaining = 0
+        self.dropped = 0
+        self.max_chars = DEFAULT_MAX_LOG_BYTES
+        self.tasks = threading.local()
+        self.root_level_set = None
+        self.root_level_saved = None
+
+    def begin(self, run_id, limits):
+        max_records = int(limits.get("max_log_records") or 0)
+        if max_records <= 0:
+            return
+        level = logging.getLevelName(str(limits.get("log_level") or "INFO").upper())
+        if not isinstance(level, int):
+            level = logging.INFO
+        self.setLevel(level)
+        root = logging.getLogger()
+        if root.getEffectiveLevel() > level:  # only ever widen what the user's own config lets through
+            self.root_level_saved = root.level
+            self.root_level_set = level
+            root.setLevel(level)
+        self.remaining = max_records
+        self.dropped = 0
+        self.run_id = run_id
+
+    def end(self, run_id):
+        """Stop capturing; report what was dropped."""
+        if self.run_id != run_id:
+            return
+        self.run_id = None
+        root = logging.getLogger()
+        if self.root_level_set is not None and root.level == self.root_level_set:
+            root.setLevel(self.root_level_saved)
+        self.root_level_set = self.root_level_saved = None
+        if self.dropped:
+            W.emit("log", run_id=run_id, task=None, stream="system", dropped=self.dropped,
+                   text=f"{self.dropped} logging record(s) dropped by the runner (limit per run)")
+            self.dropped = 0
+
+    def set_task(self, name):
+        self.tasks.name = name
+
+    def emit(self, record):
+        run_id = self.run_id
+        if run_id is None or getattr(self.tasks, "busy", False):
+            return
+        if self.remaining <= 0:
+            self.dropped += 1
+            return
+        self.remaining -= 1
+        self.tasks.busy = True  # a handler that logs must not recurse
+        try:
+            try:
+                text = record.getMessage()
+            except Exception:
+                text = str(record.msg)
+            if record.exc_info:
+                text += "\n" + "".join(traceback.format_exception(*record.exc_info))
+            W.emit("log", run_id=run_id, task=getattr(self.tasks, "name", None), stream="log",
+                   level=record.levelname, logger=record.name, text=_clip(text, self.max_chars)[0],
+                   ts=record.created)
+        except Exception:
+            pass  # logging must never fail a task
+        finally:
+            self.tasks.busy = False
+
+
+LOG_CAPTURE = _LogCapture()
 
 
 # ---------------------------------------------------------------- running
@@ -329,13 +459,16 @@ def _make_trace_class(backend_base):
             if self.run.cancel_requested:
                 self.reissue_cancel(self.run)
             W.emit("task_started", run_id=self.run_id, task=node_name)
+            LOG_CAPTURE.set_task(node_name)
 
         def on_node_end(self, node_name, duration_ms):
+            LOG_CAPTURE.set_task(None)
             self.flush_logs()
             W.emit("task_finished", run_id=self.run_id, task=node_name, state="SUCCEEDED",
                    duration_ms=_sanitize(duration_ms))
 
         def on_node_error(self, node_name, error):
+            LOG_CAPTURE.set_task(None)
             self.flush_logs()
             rec = getattr(self.run_ctx, "task_records", {}).get(node_name)
             tb = getattr(rec, "traceback", None) or _format_tb(error)
@@ -364,9 +497,10 @@ def _make_trace_class(backend_base):
 
 
 class Runner:
-    def __init__(self, pyoco_mods, resolver):
+    def __init__(self, pyoco_mods, resolver, allowed=None):
         self.pyoco, self.models, self.syntax, self.engine_mod, self.backend_mod = pyoco_mods
         self.resolver = resolver
+        self.allowed = allowed
         self.Trace = _make_trace_class(self.backend_mod.TraceBackend)
         self.lock = threading.Lock()
         self.active = None
@@ -426,6 +560,7 @@ class Runner:
         limits = msg.get("limits") if isinstance(msg.get("limits"), dict) else {}
         max_output = int(limits.get("max_output_bytes") or DEFAULT_MAX_OUTPUT_BYTES)
         max_log = int(limits.get("max_log_bytes") or DEFAULT_MAX_LOG_BYTES)
+        LOG_CAPTURE.begin(run.run_id, limits)
         flow_name = msg.get("flow_name")
         params = msg.get("params") if isinstance(msg.get("params"), dict) else {}
         start_time = time.time()
@@ -499,7 +634,7 @@ class Runner:
         if kind == "ref":
             return flow_name, _resolve_ref(self.resolver, flow_name), params
         if kind == "workflow":
-            flow, defaults = _build_workflow(flow_name, flow_src.get("spec"), self.models, self.syntax)
+            flow, defaults = _build_workflow(flow_name, flow_src.get("spec"), self.models, self.syntax, self.allowed)
             return flow_name, flow, {**defaults, **params}
         raise ResolveError("invalid_job", f"unsupported flow kind {kind!r}")
 
@@ -514,6 +649,7 @@ class Runner:
                 **({"task": failed[0]} if failed else {})}
 
     def _finish(self, run, status, error, tasks, records, params, start_time, end_time, t0):
+        LOG_CAPTURE.end(run.run_id)
         with self.lock:
             self.active = None  # idle BEFORE run_finished (§4.1: else an immediate start is "busy")
         W.emit("run_finished", run_id=run.run_id, status=status, error=error, tasks=tasks, task_records=records,
@@ -662,15 +798,22 @@ def main():
             pass  # already a session leader (the worker spawned us detached)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent owns shutdown (Ctrl+C reaches the whole tty group)
     mods = _import_pyoco()
+    allowed = tuple(opts["allow_module"]) or None
     resolver = None
     if opts["resolver"]:
+        left = opts["resolver"].rpartition(":")[0]
+        is_file = left.endswith(".py") or "/" in left
+        # A file-form resolver names a file the operator chose; a module-form one must be allowed.
+        if not is_file and left and not _module_allowed(left, allowed):
+            _fatal("resolver_not_allowed", _not_allowed_message("flow resolver", left, allowed))
         try:
             resolver = load_ref(opts["resolver"], "_pyoco_flow_resolver")
             if not callable(resolver):
                 raise TypeError(f"resolver {opts['resolver']!r} is not callable")
         except BaseException as exc:
             _fatal("resolver_import_error", f"{type(exc).__name__}: {exc}", _format_tb(exc))
-    runner = Runner(mods, resolver)
+    runner = Runner(mods, resolver, allowed)
+    logging.getLogger().addHandler(LOG_CAPTURE)
     if opts["warmup"]:
         try:
             _warmup(runner)

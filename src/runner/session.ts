@@ -78,10 +78,11 @@ class ByteTail {
   }
 }
 
-export function runnerCommand(python: string, script: string, o: { resolver?: string; warmup?: boolean } = {}): string[] {
+export function runnerCommand(python: string, script: string, o: { resolver?: string; warmup?: boolean; allowedModules?: readonly string[] } = {}): string[] {
   const cmd = [python, script, "--protocol", "1", "--setsid"];
   if (o.warmup ?? true) cmd.push("--warmup");
   if (o.resolver) cmd.push("--resolver", o.resolver);
+  for (const prefix of o.allowedModules ?? []) cmd.push("--allow-module", prefix);
   return cmd;
 }
 

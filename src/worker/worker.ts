@@ -41,6 +41,8 @@ export interface WorkerOptions {
   drainTimeoutSec: number;
   /** Extra environment for runners (merged over the worker's). */
   runnerEnv?: Record<string, string>;
+  /** Module prefixes YAML callables / a module resolver may come from; empty = any (warned at start). */
+  allowedModules?: readonly string[];
   log: Logger;
   clock?: Clock;
   /** Raw stderr of the runners (task prints); never parsed. */
@@ -73,6 +75,7 @@ export class Worker {
     this.#pool = new RunnerPool({
       python: opts.python, resolver: opts.resolver, maxRunsPerProcess: opts.maxRunsPerProcess,
       concurrency: opts.concurrency, env: opts.runnerEnv, workDir: opts.workDir, onStderr: opts.onRunnerStderr,
+      allowedModules: opts.allowedModules?.length ? opts.allowedModules : undefined,
     }, opts.log.child("runner"));
     this.#wheels = this.#wheelSyncSetup();
   }
@@ -115,6 +118,7 @@ export class Worker {
       log.info("runner ready", { pyoco: this.#ready.pyoco, python: this.#ready.python, python_path: this.opts.python, startup_ms: this.#ready.startup_ms });
       const js = (this.#js = await PyocoJetStream.connect(settings, { name: `pyoco-worker:${workerId}`, log }));
       await js.ensureResources();
+      await this.#warnWithoutAllowList(js);
       let ackWaitSec = settings.consumerAckWaitSec;
       for (const tag of tags) {
         const { created } = await js.queue.ensureConsumer(tag, {
@@ -145,6 +149,27 @@ export class Worker {
     }
     this.#loops = this.opts.tags.map((tag) => this.#pullLoop(tag));
     this.#to("RUNNING");
+  }
+
+  /**
+   * flow.yaml is code: without an allow-list any submitter can run any Python here. Warned on
+   * every start, not only when the gateway's auth is on: with auth off anyone who reaches the
+   * gateway can submit, which is worse; the worker cannot see the gateway's settings anyway, so
+   * API keys in the auth bucket (or PYOCO_HTTP_AUTH_MODE=api_key here) only sharpen the message.
+   */
+  async #warnWithoutAllowList(js: PyocoJetStream): Promise<void> {
+    if (this.opts.allowedModules?.length) {
+      this.opts.log.info("module allow-list active", { allowed_modules: this.opts.allowedModules });
+      return;
+    }
+    const keys = await js.stream(`KV_${js.names.authBucket}`).then((s) => s?.messages ?? 0, () => 0);
+    const multiTenant = keys > 0 || this.opts.settings.authMode === "api_key";
+    this.opts.log.warn("no module allow-list: any flow.yaml submitter can run any Python code on this worker (callable: os:system)", {
+      err_id: "ERR-PYOCO-0050", worker_id: this.opts.workerId, gateway_auth: multiTenant ? "api_key" : "unknown_or_none",
+      hint: multiTenant
+        ? "API keys are in use: every tenant can run code on this worker; set --allow-module PREFIX (or PYOCO_WORKER_ALLOWED_MODULES) to the packages your flows use"
+        : "set --allow-module PREFIX (or PYOCO_WORKER_ALLOWED_MODULES) unless every submitter is trusted with code execution here",
+    });
   }
 
   /**

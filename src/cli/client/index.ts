@@ -28,10 +28,17 @@ export const SUBCOMMANDS: Record<string, Loader> = {
   "worker-hide": async () => (await import("./workers.ts")).workerHide,
   "worker-unhide": async () => (await import("./workers.ts")).workerUnhide,
   dlq: async () => (await import("./dlq.ts")).dlq,
+  logs: async () => (await import("./logs.ts")).logs,
   wheels: async () => (await import("./wheels.ts")).wheels,
   "wheel-upload": async () => (await import("./wheels.ts")).wheelUpload,
   "wheel-delete": async () => (await import("./wheels.ts")).wheelDelete,
   "wheel-history": async () => (await import("./wheels.ts")).wheelHistory,
+  "schedule-yaml": async () => (await import("./schedules.ts")).scheduleYaml,
+  schedules: async () => (await import("./schedules.ts")).schedules,
+  "schedule-runs": async () => (await import("./schedules.ts")).scheduleRuns,
+  "schedule-delete": async () => (await import("./schedules.ts")).scheduleDelete,
+  "schedule-pause": async () => (await import("./schedules.ts")).schedulePause,
+  "schedule-resume": async () => (await import("./schedules.ts")).scheduleResume,
 };
 
 /** One-line summaries for `pyoco client --help` (kept here so help needs no imports). */
@@ -48,10 +55,17 @@ const SUMMARIES: Record<string, string> = {
   "worker-hide": "hide a worker from the default workers list",
   "worker-unhide": "show a hidden worker again",
   dlq: "dead-letter entries: list, groups, show, requeue, purge",
+  logs: "print a run's task logs; --follow until the run ends",
   wheels: "list the wheels in the registry",
   "wheel-upload": "upload a wheel for workers to install (streamed, progress bar on a terminal)",
   "wheel-delete": "delete a wheel from the registry",
   "wheel-history": "list wheel uploads and deletes with who and from where",
+  "schedule-yaml": "schedule a flow.yaml once, every N seconds, or on a cron",
+  schedules: "list schedules (JSON array or table)",
+  "schedule-runs": "list the runs a schedule made",
+  "schedule-delete": "delete a schedule (its runs are kept)",
+  "schedule-pause": "pause a schedule",
+  "schedule-resume": "resume a paused schedule",
 };
 
 const HELP: CommandHelp = {
@@ -95,8 +109,10 @@ function httpHint(err: HttpStatusError, server: string): string {
     case 404:
       if (detail === "run not found") return `no such run at ${server}; \`pyoco client list --output table\` shows the runs`;
       if (detail === "worker not found") return `no such worker at ${server}; \`pyoco client workers --scope all --output table\` shows them`;
+      if (detail === "schedule not found") return `no such schedule at ${server}; \`pyoco client schedules --output table\` shows the schedules`;
       return `${server} has no ${err.method} ${err.path}; check that --server points at a pyoco gateway of this version`;
     case 413: return "the upload is larger than the gateway allows (PYOCO_WORKFLOW_YAML_MAX_BYTES on the gateway)";
+    case 409: return detail === "schedule is completed" ? "a completed schedule cannot be paused or resumed; create a new one with `pyoco client schedule-yaml`" : "check the request flags against the reason above";
     case 422: return "fix the value the reason names and run the command again";
     case 503: return `the gateway at ${server} cannot reach NATS: check \`pyoco nats status\` on the gateway's host and its PYOCO_NATS_URL`;
     default:

@@ -1,9 +1,22 @@
 /**
- * `GET /health` (http-contract.md §1.1): always 200 `{"status":"ok"}`, never touches NATS.
- * Additive fields: `index_ready` (the run index finished its replay) and `nats_connected`.
+ * `GET /health` (http-contract.md §1.1): always 200 `{"status":"ok"}`, never touches NATS (liveness;
+ * kept as the original had it). Additive fields: `index_ready` (the run index finished its replay)
+ * and `nats_connected`.
+ *
+ * `GET /health/ready` (readiness, for load balancers): 200 `{"status":"ready", …}` when the gateway
+ * can serve data calls, else 503 `{"status":"not_ready", "detail": "<why>", …}` — NATS
+ * disconnected or the run index still replaying.
  */
 import type { RoutePlugin } from "../route-context.ts";
-import { ok } from "../http-errors.ts";
+import { jsonResponse, ok } from "../http-errors.ts";
+
+const READY_SCHEMA = {
+  type: "object", required: ["status", "index_ready", "nats_connected"],
+  properties: {
+    status: { type: "string", enum: ["ready", "not_ready"] }, detail: { type: "string" },
+    index_ready: { type: "boolean" }, nats_connected: { type: "boolean" },
+  },
+};
 
 export const healthRoutes: RoutePlugin = (app, ctx) => {
   const { index, js } = ctx.deps;
@@ -19,5 +32,19 @@ export const healthRoutes: RoutePlugin = (app, ctx) => {
       },
     },
   });
-  return app.get("/health", () => ok({ status: "ok", index_ready: index.isReady, nats_connected: js.connected }));
+  ctx.describe({
+    method: "get", path: "/health/ready", summary: "Readiness of the gateway (for load balancers)", tags: ["health"],
+    responses: {
+      200: { description: "NATS connected and the run index ready", schema: READY_SCHEMA },
+      503: { description: "not ready: detail says why (nats disconnected | run index not ready)", schema: READY_SCHEMA },
+    },
+  });
+  return app
+    .get("/health", () => ok({ status: "ok", index_ready: index.isReady, nats_connected: js.connected }))
+    .get("/health/ready", () => {
+      const state = { index_ready: index.isReady, nats_connected: js.connected };
+      if (!state.nats_connected) return jsonResponse(503, { status: "not_ready", detail: "nats disconnected", ...state });
+      if (!state.index_ready) return jsonResponse(503, { status: "not_ready", detail: "run index not ready", ...state });
+      return ok({ status: "ready", ...state });
+    });
 };

@@ -4,7 +4,8 @@
  * Order inside each handler follows the original: validate → authenticate → policy checks → NATS.
  */
 import { NatsUnavailableError } from "../../domain/errors.ts";
-import { TAG_PATTERN } from "../../domain/job.ts";
+import { isValidTag, TAG_PATTERN } from "../../domain/job.ts";
+import { MAX_FLOW_NAME_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, findLoneSurrogate, hasLoneSurrogate, valueDepthExceeds } from "../../domain/limits.ts";
 import type { RunSnapshot } from "../../domain/run.ts";
 import { parseWorkflowYaml } from "../../domain/workflow-yaml.ts";
 import { withDeadline } from "../../lib/async.ts";
@@ -13,7 +14,7 @@ import { HttpError, ok } from "../http-errors.ts";
 import { decodeCursor, encodeCursor } from "../list-cursor.ts";
 import { submitRun } from "../submit.ts";
 import {
-  FieldChecker, formFile, formText, isPlainObject, issue, parseQuery, readForm, readJsonObject, RequestValidationError, type ValidationIssue,
+  FieldChecker, formFile, formText, isPlainObject, issue, parseJsonBody, parseQuery, readForm, readJsonObject, RequestValidationError, type ValidationIssue,
 } from "../validation.ts";
 import { CANCEL_REASON_MAX, DETAIL_QUERY, LIST_QUERY, RUN_DOCS, TAG_PATTERN_TEXT } from "./run-schemas.ts";
 import { cancelTransition, includesFull, includesRecords, runView, tasksView, withLiveness } from "./run-views.ts";
@@ -52,7 +53,7 @@ function runNotFound(ctx: RouteContext, runId: string): HttpError {
   return new HttpError(404, "run not found");
 }
 
-function badInput(ctx: RouteContext, detail: string, meta: Record<string, unknown>): HttpError {
+export function badInput(ctx: RouteContext, detail: string, meta: Record<string, unknown>): HttpError {
   ctx.deps.log.info(detail, { err_id: "ERR-PYOCO-0002", msg_id: "MSG-PYOCO-0002", ...meta });
   return new HttpError(422, detail);
 }
@@ -60,17 +61,48 @@ function badInput(ctx: RouteContext, detail: string, meta: Record<string, unknow
 async function submitJson(ctx: RouteContext, request: Request): Promise<Response> {
   const body = await readJsonObject(request);
   const f = new FieldChecker(body);
-  const flowName = f.requiredString("flow_name", { minLength: 1 });
+  const flowName = f.requiredString("flow_name", { minLength: 1, maxLength: MAX_FLOW_NAME_LENGTH });
   const params = f.dict("params", {});
-  const tag = f.optionalString("tag", { pattern: TAG_PATTERN, patternText: TAG_PATTERN_TEXT });
-  const tags = f.stringList("tags", []);
+  const tag = f.optionalString("tag", { pattern: TAG_PATTERN, patternText: TAG_PATTERN_TEXT, maxLength: MAX_TAG_LENGTH });
+  const tags = f.stringList("tags", [], { maxItems: MAX_TAGS, maxLength: MAX_TAG_LENGTH });
   f.done();
   const caller = await ctx.authenticate(request);
   return ok(await submitRun(ctx.deps, { flowName: flowName!, params: params!, tag: tag ?? ctx.deps.settings.defaultTag, tags: tags!, caller }));
 }
 
-async function submitYaml(ctx: RouteContext, request: Request): Promise<Response> {
+/** A flow.yaml upload that passed the original's checks, in their order (tag → size → YAML → flow_name). */
+export interface YamlUpload {
+  tag: string;
+  flowName: string;
+  params: Record<string, unknown>;
+  yaml: { text: string; sha256: string; bytes: number };
+}
+
+/** The checks shared by POST /runs/yaml and POST /schedules/yaml (after form validation and auth). */
+export async function checkYamlUpload(ctx: RouteContext, file: File, flowNameRaw: string, tagRaw: string | undefined): Promise<YamlUpload> {
   const { settings } = ctx.deps;
+  const tag = tagRaw?.trim() || settings.defaultTag;
+  if (!isValidTag(tag)) throw badInput(ctx, "invalid tag", { tag: tag.slice(0, MAX_TAG_LENGTH) });
+  if (file.size > settings.workflowYamlMaxBytes) {
+    ctx.deps.log.info("workflow too large", { err_id: "ERR-PYOCO-0016", msg_id: "MSG-PYOCO-0016", size_bytes: file.size, max_bytes: settings.workflowYamlMaxBytes });
+    throw new HttpError(413, "workflow too large");
+  }
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const parsed = parseWorkflowYaml(bytes, { checkGraphNames: true });
+  if (!parsed.ok) {
+    const err = badInput(ctx, "invalid workflow yaml", { reason: parsed.reason, tag });
+    err.extra = { reason: parsed.reason, errors: parsed.problems };   // additive: why, and where (issue 13)
+    throw err;
+  }
+  // Defaults become params: the same bounds as a JSON body (Python's json must decode the job).
+  if (valueDepthExceeds(parsed.defaults) || findLoneSurrogate(parsed.defaults)) throw badInput(ctx, "invalid workflow yaml", { reason: "defaults nested too deeply or not valid unicode", tag });
+  const flowName = flowNameRaw.trim();
+  if (!flowName) throw badInput(ctx, "missing flow_name", { tag });
+  if (flowName.length > MAX_FLOW_NAME_LENGTH || hasLoneSurrogate(flowName)) throw badInput(ctx, "invalid flow_name", { tag });
+  return { tag, flowName, params: parsed.defaults, yaml: { text: new TextDecoder().decode(bytes), sha256: parsed.sha256, bytes: parsed.sizeBytes } };
+}
+
+async function submitYaml(ctx: RouteContext, request: Request): Promise<Response> {
   const form = await readForm(request);
   const issues: ValidationIssue[] = [];
   const file = formFile(form, "workflow", issues);
@@ -78,31 +110,15 @@ async function submitYaml(ctx: RouteContext, request: Request): Promise<Response
   const tagRaw = formText(form, "tag", issues, { required: false });
   if (issues.length) throw new RequestValidationError(issues);
   const caller = await ctx.authenticate(request);
-
-  const tag = tagRaw?.trim() || settings.defaultTag;
-  if (!TAG_PATTERN.test(tag)) throw badInput(ctx, "invalid tag", { tag });
-  if (file!.size > settings.workflowYamlMaxBytes) {
-    ctx.deps.log.info("workflow too large", { err_id: "ERR-PYOCO-0016", msg_id: "MSG-PYOCO-0016", size_bytes: file!.size, max_bytes: settings.workflowYamlMaxBytes });
-    throw new HttpError(413, "workflow too large");
-  }
-  const bytes = new Uint8Array(await file!.arrayBuffer());
-  const parsed = parseWorkflowYaml(bytes, { checkGraphNames: true });
-  if (!parsed.ok) {
-    const err = badInput(ctx, "invalid workflow yaml", { reason: parsed.reason, tag });
-    err.extra = { reason: parsed.reason, errors: parsed.problems };   // additive: why, and where (issue 13)
-    throw err;
-  }
-  const flowName = flowNameRaw!.trim();
-  if (!flowName) throw badInput(ctx, "missing flow_name", { tag });
-
+  const upload = await checkYamlUpload(ctx, file!, flowNameRaw!, tagRaw);
   return ok(await submitRun(ctx.deps, {
-    flowName, params: parsed.defaults, tag, tags: [tag], caller,
-    yaml: { text: new TextDecoder().decode(bytes), sha256: parsed.sha256, bytes: parsed.sizeBytes, scheduleId: null },
+    flowName: upload.flowName, params: upload.params, tag: upload.tag, tags: [upload.tag], caller,
+    yaml: { ...upload.yaml, scheduleId: null },
   }));
 }
 
 async function listRuns(ctx: RouteContext, request: Request): Promise<Response> {
-  const { index, js, log } = ctx.deps;
+  const { index, log } = ctx.deps;
   const search = new URL(request.url).searchParams;
   const q = parseQuery(search, LIST_QUERY);
   const caller = await ctx.authenticate(request);
@@ -113,8 +129,7 @@ async function listRuns(ctx: RouteContext, request: Request): Promise<Response> 
     log.info("invalid list query", { err_id: "ERR-PYOCO-0017", msg_id: "MSG-PYOCO-0017", reason: "cursor" });
     throw new HttpError(422, "invalid list query");
   }
-  if (!js.connected) throw new NatsUnavailableError("disconnected");
-  if (!index.isReady) await withDeadline(index.ready, INDEX_WAIT_MS, "run index replay").catch(() => { throw new NatsUnavailableError("run index not ready"); });
+  await indexReady(ctx);
 
   const page = index.list({
     status: q.status || undefined, flow: q.flow || undefined, tag: q.tag || undefined,
@@ -126,8 +141,15 @@ async function listRuns(ctx: RouteContext, request: Request): Promise<Response> 
   return ok({ items, next_cursor: page.next ? encodeCursor(page.next) : null });
 }
 
+/** Wait for the run index's initial replay (503 when NATS is down or it takes too long). */
+export async function indexReady(ctx: RouteContext): Promise<void> {
+  const { index, js } = ctx.deps;
+  if (!js.connected) throw new NatsUnavailableError("disconnected");
+  if (!index.isReady) await withDeadline(index.ready, INDEX_WAIT_MS, "run index replay").catch(() => { throw new NatsUnavailableError("run index not ready"); });
+}
+
 /** Whole stored snapshots for a page of summaries (runs deleted meanwhile are left out). */
-async function fullSnapshots(ctx: RouteContext, summaries: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+export async function fullSnapshots(ctx: RouteContext, summaries: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
   const found = await Promise.all(summaries.map((s) => ctx.deps.js.runs.get(String(s.run_id))));
   return found.flatMap((f) => (f && isPlainObject(f.value) ? [f.value] : []));
 }
@@ -156,9 +178,9 @@ async function readCancelReason(request: Request): Promise<string | null | undef
   if (text.trim() === "") return undefined;
   const claimsJson = (request.headers.get("content-type") ?? "").toLowerCase().includes("json");
   let value: unknown;
-  try { value = JSON.parse(text); } catch (err) {
+  try { value = parseJsonBody(text); } catch (err) {
     if (!claimsJson) return undefined;
-    throw new RequestValidationError([issue.jsonInvalid((err as Error).message)]);
+    throw err;
   }
   if (!isPlainObject(value)) {
     if (!claimsJson) return undefined;

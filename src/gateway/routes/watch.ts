@@ -6,15 +6,16 @@
  * any number of watchers of a run cost no extra NATS traffic. Each `snapshot` frame carries the
  * KV revision as its `id:`; a reconnecting client sends it back as `Last-Event-ID` (or
  * `?last_event_id=`) and gets the current snapshot only if it is newer, then every later change.
- * The stream ends after the terminal snapshot, at `timeout_sec`, or when the run is deleted.
+ * The stream ends after the terminal snapshot, at `timeout_sec`, when the run is deleted, or (api_key
+ * mode) within about a second and a half after the caller's key is revoked.
  */
 import { isTerminal, type RunSnapshot } from "../../domain/run.ts";
-import { visibleTo, type Caller, type RoutePlugin } from "../route-context.ts";
+import { keyRecheck, visibleTo, type Caller, type RoutePlugin } from "../route-context.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { HttpError } from "../http-errors.ts";
 import type { RunChange } from "../run-index.ts";
 import { includesRecords, runView } from "./run-views.ts";
-import { SSE_HEADERS, SseStream } from "../sse.ts";
+import { SSE_HEADERS, SseStream, streamLifetime } from "../sse.ts";
 import { issue, parseQuery, RequestValidationError, type QuerySpec } from "../validation.ts";
 
 /** Default silence (ms) after which a `heartbeat` event is sent. */
@@ -46,6 +47,11 @@ export interface WatchOptions {
   caller: Caller | null;
   /** Aborted when the client goes away. */
   signal?: AbortSignal;
+  /**
+   * api_key mode: re-checks the caller's key every KEY_RECHECK_MS; false (revoked, or refused)
+   * closes the stream (issue 10 item 9). A NATS failure should answer true: an outage is not a revocation.
+   */
+  stillAuthorized?: () => Promise<boolean>;
 }
 
 function parseLastEventId(raw: string | null | undefined): number {
@@ -78,25 +84,12 @@ export async function openRunWatch(deps: GatewayDeps, opts: WatchOptions): Promi
     throw new HttpError(404, "run not found");
   }
 
-  let heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
-  let timeoutTimer: ReturnType<typeof setTimeout> | undefined;
-  const onAbort = () => stream.close();
-  const stream = new SseStream({
-    onClose: () => {
-      unsubscribe();
-      clearTimeout(heartbeatTimer);
-      clearTimeout(timeoutTimer);
-      opts.signal?.removeEventListener("abort", onAbort);
-    },
+  const stream: SseStream = new SseStream({ onClose: () => { unsubscribe(); lifetime.dispose(); } });
+  const lifetime = streamLifetime(stream, {
+    heartbeatMs: opts.heartbeatMs, timeoutMs: opts.timeoutMs, signal: opts.signal,
+    heartbeat: () => ({ event: "heartbeat", data: { run_id: runId, ts: deps.clock.now() } }),
+    stillAuthorized: opts.stillAuthorized,
   });
-
-  const armHeartbeat = () => {
-    clearTimeout(heartbeatTimer);
-    heartbeatTimer = setTimeout(() => {
-      stream.send({ event: "heartbeat", data: { run_id: runId, ts: deps.clock.now() } });
-      armHeartbeat();
-    }, opts.heartbeatMs);
-  };
 
   let lastRevision = opts.lastEventId;
   const apply = (revision: number, snapshot: RunSnapshot | null) => {
@@ -110,7 +103,7 @@ export async function openRunWatch(deps: GatewayDeps, opts: WatchOptions): Promi
         event: "snapshot",
         data: { run_id: runId, snapshot: watchView(snapshot, opts.includeRecords), ts: deps.clock.now() },
       });
-      armHeartbeat();
+      lifetime.touch();
     }
     if (isTerminal(snapshot.status)) stream.close();
   };
@@ -122,12 +115,7 @@ export async function openRunWatch(deps: GatewayDeps, opts: WatchOptions): Promi
   buffered.length = 0;
   onChange = (change) => apply(change.revision, change.snapshot);
 
-  if (!stream.closed) {
-    armHeartbeat();
-    timeoutTimer = setTimeout(() => stream.close(), opts.timeoutMs);
-    if (opts.signal?.aborted) stream.close();
-    else opts.signal?.addEventListener("abort", onAbort, { once: true });
-  }
+  lifetime.start();
   return new Response(stream.body, { status: 200, headers: { ...SSE_HEADERS } });
 }
 
@@ -155,6 +143,7 @@ export function watchRoutesWith(opts: { heartbeatMs?: number } = {}): RoutePlugi
       lastEventId: parseLastEventId(request.headers.get("last-event-id") ?? q.last_event_id),
       caller,
       signal: request.signal,
+      stillAuthorized: keyRecheck(ctx, request, caller),
     });
   });
 }

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "../../../src/cli/index.ts";
-import { captureIo, runClient } from "../../helpers/cli.ts";
+import { captureIo, clientRunner } from "../../helpers/cli.ts";
 import { startTestGateway, type TestGateway } from "../../helpers/gateway.ts";
 import { startNatsServer, type NatsServer } from "../../helpers/nats-server.ts";
 
@@ -22,7 +22,7 @@ beforeAll(async () => {
 });
 afterAll(async () => { await gw.stop(); await nats.stop(); rmSync(dir, { recursive: true, force: true }); });
 
-const client = (...args: string[]) => runClient(gw.baseUrl, dir, ...args);
+const client = clientRunner(() => gw.baseUrl, () => dir);
 
 describe("pyoco client submit", () => {
   test("composes params: --params-file < --params < each --param, values JSON-typed", async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runClient } from "../../helpers/cli.ts";
+import { clientRunner } from "../../helpers/cli.ts";
 import { startTestGateway, type TestGateway } from "../../helpers/gateway.ts";
 import { startNatsServer, type NatsServer } from "../../helpers/nats-server.ts";
 import { buildWheel } from "../../helpers/wheels.ts";
@@ -21,7 +21,7 @@ beforeAll(async () => {
 });
 afterAll(async () => { await gw.stop(); await nats.stop(); rmSync(dir, { recursive: true, force: true }); });
 
-const client = (...args: string[]) => runClient(gw.baseUrl, dir, ...args);
+const client = clientRunner(() => gw.baseUrl, () => dir);
 
 describe("pyoco client wheel commands", () => {
   test("upload (relative path, tags), list as JSON and table, history, delete", async () => {

@@ -216,3 +216,49 @@ describe("runner contract (test double)", () => {
     await waitFor(() => pool.stats().busy === 0, { what: "pool idle" });
   });
 });
+
+describe("runner with a module allow-list (--allow-module demo_tasks)", () => {
+  const spec = (graph: string, callable = "demo_tasks:add_one") => ({
+    version: 1,
+    flow: { graph, defaults: { x: 1 } },
+    tasks: { add_one: { callable }, to_text: { callable: "demo_tasks:to_text" }, hello: { callable: "demo_tasks:hello" } },
+  });
+  let strict: RunnerPool;
+  const strictWork = makeWorkDir("contract-allow");
+  beforeAll(async () => {
+    strict = new RunnerPool(await poolOptions(strictWork.dir, { allowedModules: ["demo_tasks"] }));
+    await strict.start();
+  });
+  afterAll(async () => {
+    await strict.close({ graceMs: 500 });
+    strictWork.cleanup();
+  });
+  const run = async (s: ReturnType<typeof spec>) => finished(await (await strict.run(workflowStart(s), () => {})).outcome);
+
+  test("every form of the graph DSL (pyoco-runner.md §2.3) passes the graph check", async () => {
+    const forms = [
+      "add_one >> to_text", "(add_one & hello) >> to_text", "(add_one | hello) >> to_text", "add_one >> to_text\nhello >> to_text",
+      "flow >> add_one >> to_text", "flow >> add_one >> switch('$ctx.params.mode')['x' >> to_text, '*' >> hello]",
+      "flow >> add_one[2] >> to_text", "flow >> add_one % 'x' >> to_text", "add_one() >> to_text",
+    ];
+    for (const graph of forms) expect([graph, (await run(spec(graph))).error?.code]).not.toEqual([graph, "graph_not_allowed"]);
+    expect((await run(spec("add_one >> to_text"))).status).toBe("COMPLETED");
+  });
+
+  test("attribute access, comprehensions, lambdas, assignments and dunder names are refused", async () => {
+    const escapes = [
+      "add_one.task", "().__class__", "[c for c in (add_one,)]", "(lambda: 0)()", "x = add_one", "__import__('os')",
+      "(add_one for _ in ()).gi_frame", "to_text(*[add_one])", "add_one >> to_text if 1 else hello", "add_one[1.5]",
+    ];
+    for (const graph of escapes) {
+      const r = await run(spec(graph));
+      expect([graph, r.status, r.error?.code, r.error?.phase]).toEqual([graph, "FAILED", "graph_not_allowed", "resolve"]);
+    }
+  });
+
+  test("a callable outside the allow-list is callable_not_allowed and is not imported", async () => {
+    const r = await run(spec("add_one", "json:dumps"));
+    expect(r.error).toMatchObject({ code: "callable_not_allowed", phase: "resolve" });
+    expect(r.error?.message).toContain("module 'json' is not in the worker's allow-list ['demo_tasks']");
+  });
+});

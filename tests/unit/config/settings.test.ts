@@ -34,6 +34,17 @@ describe("precedence", () => {
   });
 });
 
+describe("PYOCO_WORKER_ALLOWED_MODULES", () => {
+  test("is empty by default and parses comma/space separated module prefixes without repeats", () => {
+    expect(loadSettings({}).workerAllowedModules).toEqual([]);
+    expect(loadSettings({ PYOCO_WORKER_ALLOWED_MODULES: " my_tasks, company.flows my_tasks" }).workerAllowedModules).toEqual(["my_tasks", "company.flows"]);
+  });
+  test("a prefix that is not a dotted module name stops start-up", () => {
+    expect(() => loadSettings({ PYOCO_WORKER_ALLOWED_MODULES: "ok,os;rm" })).toThrow(/PYOCO_WORKER_ALLOWED_MODULES: expected comma-separated module prefixes: 'os;rm'/);
+    expect(() => loadSettings({ PYOCO_WORKER_ALLOWED_MODULES: "pkg..sub" })).toThrow(ConfigError);
+  });
+});
+
 describe("invalid values stop start-up with the variable named", () => {
   const cases: [string, string, RegExp][] = [
     ["PYOCO_CONSUMER_MAX_DELIVER", "abc", /PYOCO_CONSUMER_MAX_DELIVER: expected an integer, got "abc"/],
