@@ -10,7 +10,7 @@ BUN_VERSION=1.4.5
 need_apt=()
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need_apt+=(nats-server)
 [ -x /usr/bin/python3 ] || need_apt+=(python3)
-# Wheel sync installs with pip (--no-index, --target); the tests also build wheels with it.
+# Wheel sync installs with pip (--no-index, --target), so do its tests.
 { [ -x /usr/bin/python3 ] && /usr/bin/python3 -m pip --version >/dev/null 2>&1; } || need_apt+=(python3-pip)
 { [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import ensurepip, venv" >/dev/null 2>&1; } || need_apt+=(python3-venv)
 if [ "${PYOCO_SETUP_BROWSER:-1}" = "1" ] && [ ! -x /usr/bin/chromium ]; then need_apt+=(chromium); fi
