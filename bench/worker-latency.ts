@@ -2,7 +2,9 @@
  * Worker latency with a warm runner (decisions.md §5): submit → RUNNING and submit → COMPLETED of a
  * trivial 2-task run (`hello >> world`), one at a time, seen through a KV watch of the runs bucket.
  * Runs are submitted exactly as the gateway writes them (PENDING snapshot + job publish).
- *   bun bench/worker-latency.ts [--runs 200]
+ * `--logs on|off` switches task logs (PYOCO_LOGS_ENABLED) on the worker; the `hello` task prints
+ * one line, so "on" publishes (and awaits, before the terminal write) one log line per run.
+ *   bun bench/worker-latency.ts [--runs 200] [--logs on|off]
  */
 import { parseArgs } from "node:util";
 import { PyocoJetStream } from "../src/jetstream/index.ts";
@@ -14,8 +16,9 @@ import { initialSnapshot } from "../src/domain/run.ts";
 import { buildRunJob } from "../src/domain/job.ts";
 
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "200" } } });
+const { values } = parseArgs({ options: { runs: { type: "string", default: "200" }, logs: { type: "string", default: "on" } } });
 const N = Number(values.runs);
+if (!["on", "off"].includes(values.logs!)) throw new Error("--logs takes on|off");
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -25,7 +28,7 @@ function pct(xs: number[], p: number): number {
 const nats = await startNatsServer();
 const js = await PyocoJetStream.connect(testSettings(nats.url), { name: "bench", log: silentLogger });
 await js.ensureResources();
-const worker = await startWorker({ natsUrl: nats.url, tags: ["bench"], workerId: "bench-latency" });
+const worker = await startWorker({ natsUrl: nats.url, tags: ["bench"], workerId: "bench-latency", env: { PYOCO_LOGS_ENABLED: values.logs === "on" ? "1" : "0" } });
 const waiters = new Map<string, { running?: number; done: (t: { running: number; completed: number }) => void }>();
 const watch = js.runs.watchUpdates((e) => {
   const w = waiters.get(e.key);
@@ -47,7 +50,7 @@ try {
     if (i >= 10) { toRunning.push(t.running - t0); toCompleted.push(t.completed - t0); }   // first 10 = warm-up
   }
   const f = (x: number) => x.toFixed(2);
-  console.log(`worker latency, ${N} sequential trivial 2-task runs, warm runner (maxRunsPerProcess 100):`);
+  console.log(`worker latency, ${N} sequential trivial 2-task runs, warm runner (maxRunsPerProcess 100), task logs ${values.logs}:`);
   console.log(`  submit → RUNNING    p50 ${f(pct(toRunning, 50))} ms  p99 ${f(pct(toRunning, 99))} ms  (target p50 ≤ 5, p99 ≤ 25)`);
   console.log(`  submit → COMPLETED  p50 ${f(pct(toCompleted, 50))} ms  p99 ${f(pct(toCompleted, 99))} ms  (target p50 ≤ 10, p99 ≤ 50)`);
 } finally {

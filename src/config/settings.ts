@@ -105,6 +105,19 @@ function table() {
     dlqMaxMsgs: { ...int(100000, -1), env: "PYOCO_DLQ_MAX_MSGS" },
     dlqMaxBytes: { ...int(536870912, -1), env: "PYOCO_DLQ_MAX_BYTES" },
     dlqPublishExecutionError: { ...bool(true), env: "PYOCO_DLQ_PUBLISH_EXECUTION_ERROR" },
+    // Task logs (ours, docs/logs.md): stream limits, then the worker's per-run limits.
+    logsEnabled: { ...bool(true), env: "PYOCO_LOGS_ENABLED" },
+    logsStream: { ...pattern("PYOCO_LOGS", BUCKET, "a stream name"), env: "PYOCO_LOGS_STREAM" },
+    logsSubjectPrefix: { ...pattern("pyoco.logs", SUBJECT_PREFIX, "a subject prefix like pyoco.logs"), env: "PYOCO_LOGS_SUBJECT_PREFIX" },
+    logsMaxAgeSec: { ...float(604800, 0), env: "PYOCO_LOGS_MAX_AGE_SEC" },
+    logsMaxBytes: { ...int(1073741824, -1), env: "PYOCO_LOGS_MAX_BYTES" },
+    logsMaxLinesPerRun: { ...int(10000, 1), env: "PYOCO_LOGS_MAX_LINES_PER_RUN" },
+    logsMaxBytesPerRun: { ...int(4194304, 1024), env: "PYOCO_LOGS_MAX_BYTES_PER_RUN" },
+    logsRatePerSec: { ...float(1000, 1), env: "PYOCO_LOGS_RATE_PER_SEC" },
+    logsLineMaxBytes: { ...int(16384, 256), env: "PYOCO_LOGS_LINE_MAX_BYTES" },
+    logsLevel: { ...oneOf("INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] as const, (s) => {
+      const v = s.trim().toUpperCase(); return v === "WARN" ? "WARNING" : v;
+    }), env: "PYOCO_LOGS_LEVEL" },
     maxRunSnapshotBytes: { ...int(262144), env: "PYOCO_MAX_RUN_SNAPSHOT_BYTES" },
     wheelBucket: { ...pattern("pyoco_wheels", BUCKET, "a bucket name"), env: "PYOCO_WHEEL_OBJECT_STORE_BUCKET" },
     wheelMaxBytes: { ...int(536870912), env: "PYOCO_WHEEL_MAX_BYTES" },

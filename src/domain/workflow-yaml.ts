@@ -6,6 +6,7 @@
 import { isMap, isPair, isScalar, isSeq, type Document, type Node } from "yaml";
 import { undefinedGraphNames } from "./graph-names.ts";
 import { parsePyYamlDocument } from "./pyyaml.ts";
+import { parseWireText, stringifyKeepingNonFinite } from "./json.ts";
 
 /** Workflow spec sent to the runner for YAML jobs: the validated YAML as JSON (pyoco-runner.md §5.3). */
 export interface WorkflowSpec {
@@ -53,9 +54,9 @@ export function sha256Hex(bytes: Uint8Array): string {
   return new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
 }
 
-/** JSON-safe copy: YAML 1.1 dates become ISO strings (as they would through JSON). */
+/** JSON-safe copy: YAML 1.1 dates become ISO strings (as they would through JSON); `.nan`/`.inf` stay floats. */
 function jsonSafe(v: unknown): unknown {
-  return JSON.parse(JSON.stringify(v ?? null));
+  return parseWireText(stringifyKeepingNonFinite(v ?? null));
 }
 
 /** Finds positions of key paths in the parsed document. */

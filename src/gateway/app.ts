@@ -30,6 +30,7 @@ import { openApiRoutes, type RouteDoc } from "./routes/openapi.ts";
 import { runRoutes } from "./routes/runs.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
 import { dlqRoutes } from "./routes/dlq.ts";
+import { logsRoutes } from "./routes/logs.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { queuesRoutes } from "./routes/queues.ts";
 import { watchRoutes } from "./routes/watch.ts";
@@ -46,6 +47,7 @@ export { visibleTo } from "./route-context.ts";
 export const EXTRA_ROUTES: RoutePlugin[] = [
   metricsRoutes, watchRoutes, workersRoutes, queuesRoutes, dashboardRoutes,   // live operations (issue 5)
   dlqRoutes,   // DLQ list/groups/show/requeue/delete (issue 11)
+  logsRoutes,   // task logs: GET /runs/{id}/logs and /logs/watch (issue 11)
   wheelRoutes,   // wheel registry: list/upload/download/delete/history (issue 9)
 ];
 

@@ -11,6 +11,7 @@
  *
  * Every route and every route plugin throws; nobody builds error responses by hand.
  */
+import { toClientJson } from "../domain/json.ts";
 import { NatsUnavailableError, PyocoError, RevisionConflictError } from "../domain/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import { AuthError } from "./auth.ts";
@@ -29,9 +30,12 @@ export class HttpError extends Error {
 
 const JSON_TYPE = "application/json";
 
-/** A JSON response. FastAPI's default encoding: compact, non-ASCII kept as UTF-8. */
+/**
+ * A JSON response. FastAPI's default encoding: compact, non-ASCII kept as UTF-8. Non-finite
+ * numbers (from snapshots Python wrote) become null plus a `non_finite` marker (domain/json.ts).
+ */
 export function jsonResponse(status: number, body: unknown, headers?: Record<string, string>): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": JSON_TYPE, ...headers } });
+  return new Response(JSON.stringify(toClientJson(body)), { status, headers: { "content-type": JSON_TYPE, ...headers } });
 }
 
 /** 200 with a JSON body. */

@@ -8,7 +8,7 @@
  *
  * Data is compact ASCII-escaped JSON, as the original writes it.
  */
-import { encodeWireJson } from "../domain/json.ts";
+import { encodeWireJson, toClientJson } from "../domain/json.ts";
 
 /** Response headers of every SSE stream (`X-Accel-Buffering: no` stops nginx from buffering events). */
 export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -28,7 +28,7 @@ export interface SseEvent {
 /** One frame: `[id: …\n]event: …\ndata: <compact ASCII JSON>\n\n`. */
 export function formatSseFrame(ev: SseEvent): string {
   const id = ev.id === undefined ? "" : `id: ${ev.id}\n`;
-  return `${id}event: ${ev.event}\ndata: ${encodeWireJson(ev.data)}\n\n`;
+  return `${id}event: ${ev.event}\ndata: ${encodeWireJson(toClientJson(ev.data))}\n\n`;
 }
 
 const encoder = new TextEncoder();
@@ -71,4 +71,35 @@ export class SseStream {
     this.#closed = true;
     this.#onClose();
   }
+}
+
+/**
+ * The life of a pushed stream: a `heartbeat()` event after `heartbeatMs` of silence, the end at
+ * `timeoutMs`, and the end when the client goes away (`signal`). Call `touch()` after sending an
+ * event, `start()` once the first events are queued, and `dispose()` from the stream's onClose.
+ */
+export function streamLifetime(stream: SseStream, opts: { heartbeatMs: number; timeoutMs: number; signal?: AbortSignal; heartbeat: () => SseEvent }) {
+  let heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+  let timeoutTimer: ReturnType<typeof setTimeout> | undefined;
+  const onAbort = () => stream.close();
+  const touch = () => {
+    clearTimeout(heartbeatTimer);
+    if (stream.closed) return;
+    heartbeatTimer = setTimeout(() => { stream.send(opts.heartbeat()); touch(); }, opts.heartbeatMs);
+  };
+  return {
+    touch,
+    start() {
+      if (stream.closed) return;
+      touch();
+      timeoutTimer = setTimeout(() => stream.close(), opts.timeoutMs);
+      if (opts.signal?.aborted) stream.close();
+      else opts.signal?.addEventListener("abort", onAbort, { once: true });
+    },
+    dispose() {
+      clearTimeout(heartbeatTimer);
+      clearTimeout(timeoutTimer);
+      opts.signal?.removeEventListener("abort", onAbort);
+    },
+  };
 }

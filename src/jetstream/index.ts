@@ -18,6 +18,7 @@ import { Dlq } from "./dlq.ts";
 import { KvStore } from "./kv-store.ts";
 import { resourceNames, type ResourceNames } from "./names.ts";
 import { ensureResources, type ResourceResult } from "./resources.ts";
+import { TaskLogs } from "./task-logs.ts";
 import { WorkQueue } from "./work-queue.ts";
 import { WheelStore } from "./wheel-store.ts";
 
@@ -25,7 +26,9 @@ export type { Delivery, ConsumerSettings, TagQueueInfo } from "./work-queue.ts";
 export type { Versioned, WatchEntry, WatchHandle } from "./kv-store.ts";
 export type { ResourceNames } from "./names.ts";
 export type { ResourceResult } from "./resources.ts";
-export type { DlqReason } from "./dlq.ts";
+export type { DlqReason, DlqMessage } from "./dlq.ts";
+export type { LogRecord } from "./task-logs.ts";
+export type { FollowHandle } from "./stream-reader.ts";
 export { KvStore } from "./kv-store.ts";
 export { resourceNames, WORK_STREAM, CONSUMER_PREFIX } from "./names.ts";
 export { kvStreamConfig } from "./resources.ts";
@@ -46,6 +49,8 @@ export class PyocoJetStream {
   readonly apiKeys: KvStore<ApiKeyRecord>;
   readonly queue: WorkQueue;
   readonly dlq: Dlq;
+  /** Task log lines (stream PYOCO_LOGS). */
+  readonly logs: TaskLogs;
   /** Wheel registry object store and its upload/delete history (wire-contract.md §1.3, §7.8). */
   readonly wheels: WheelStore;
   readonly wheelHistory: KvStore<Record<string, unknown>>;
@@ -57,6 +62,7 @@ export class PyocoJetStream {
     this.apiKeys = new KvStore<ApiKeyRecord>(connection, this.names.authBucket, log);
     this.queue = new WorkQueue(connection, this.names);
     this.dlq = new Dlq(connection, this.names);
+    this.logs = new TaskLogs(connection, this.names);
     this.wheels = new WheelStore(connection, this.names.wheelBucket);
     this.wheelHistory = new KvStore<Record<string, unknown>>(connection, this.names.wheelHistoryBucket, log);
   }

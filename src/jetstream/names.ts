@@ -15,6 +15,10 @@ export interface ResourceNames {
   dlqStream: string;
   dlqSubjectPrefix: string;
   dlqSubject(tag: string): string;
+  /** Task logs (ours): stream and `<prefix>.<run_id>` subjects. */
+  logsStream: string;
+  logsSubjectPrefix: string;
+  logsSubject(runId: string): string;
   consumerName(tag: string): string;
   runsBucket: string;
   workersBucket: string;
@@ -29,7 +33,7 @@ export interface ResourceNames {
 }
 
 export function resourceNames(s: Pick<Settings,
-  "workSubjectPrefix" | "dlqStream" | "dlqSubjectPrefix" | "runsBucket" | "workersBucket" | "bundlesBucket" |
+  "workSubjectPrefix" | "dlqStream" | "dlqSubjectPrefix" | "logsStream" | "logsSubjectPrefix" | "runsBucket" | "workersBucket" | "bundlesBucket" |
   "schedulesBucket" | "relationsBucket" | "authBucket" | "wheelHistoryBucket" | "wheelBucket">): ResourceNames {
   return {
     workStream: WORK_STREAM,
@@ -38,6 +42,9 @@ export function resourceNames(s: Pick<Settings,
     dlqStream: s.dlqStream,
     dlqSubjectPrefix: s.dlqSubjectPrefix,
     dlqSubject: (tag) => `${s.dlqSubjectPrefix}.${tag}`,
+    logsStream: s.logsStream,
+    logsSubjectPrefix: s.logsSubjectPrefix,
+    logsSubject: (runId) => `${s.logsSubjectPrefix}.${runId}`,
     consumerName: (tag) => `${CONSUMER_PREFIX}_${tag}`,
     runsBucket: s.runsBucket,
     workersBucket: s.workersBucket,

@@ -69,6 +69,12 @@ export async function ensureResources(conn: Connection, names: ResourceNames, s:
       name: names.dlqStream, subjects: [`${names.dlqSubjectPrefix}.>`], retention: RetentionPolicy.Limits, storage: StorageType.File,
       max_age: Math.round(s.dlqMaxAgeSec * NS_PER_SEC), max_msgs: s.dlqMaxMsgs, max_bytes: s.dlqMaxBytes,
     });
+    // Task logs (ours): one subject per run; the oldest lines give way when a limit is reached.
+    await stream({
+      name: names.logsStream, subjects: [`${names.logsSubjectPrefix}.>`], retention: RetentionPolicy.Limits, storage: StorageType.File,
+      discard: DiscardPolicy.Old, max_age: Math.round(s.logsMaxAgeSec * NS_PER_SEC), max_bytes: s.logsMaxBytes,
+      max_msgs_per_subject: s.logsMaxLinesPerRun + 2,   // + the drop notice and the summary line
+    });
     await kv(names.runsBucket, 1, 0);
     await kv(names.workersBucket, 1, s.workersTtlSec);
     await kv(names.bundlesBucket, 1, 0);

@@ -4,6 +4,7 @@
  */
 import type { RunnerToWorker, WorkerToRunner } from "./types.ts";
 import { PROTOCOL_VERSION } from "./types.ts";
+import { stringifyKeepingNonFinite } from "../domain/json.ts";
 
 export interface DecodeFailure {
   type: "decode_failure";
@@ -18,7 +19,8 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** One JSON line, `\n`-terminated. */
 export function encodeMessage(msg: WorkerToRunner): Uint8Array {
-  return encoder.encode(JSON.stringify(msg) + "\n");
+  // NaN/Infinity as Python's json reads them (a YAML `.nan` default must reach the flow as a float).
+  return encoder.encode(stringifyKeepingNonFinite(msg) + "\n");
 }
 
 type FieldKind = "string" | "number" | "object" | "array" | "string|null" | "number|null" | "object|null" | "boolean?" | "number?" | "string?" | "object?";
@@ -31,7 +33,7 @@ const SHAPES: Record<RunnerToWorker["type"], Shape> = {
   },
   run_started: { run_id: "string", flow_name: "string", tasks: "array", params: "object" },
   task_started: { run_id: "string", task: "string" },
-  log: { run_id: "string", task: "string", stream: "string", text: "string", truncated: "boolean?" },
+  log: { run_id: "string", task: "string|null", stream: "string", text: "string", truncated: "boolean?", level: "string?", logger: "string?", dropped: "number?" },
   task_finished: { run_id: "string", task: "string", state: "string", duration_ms: "number?", error: "object?" },
   run_finished: {
     run_id: "string", status: "string", error: "object|null", tasks: "object", task_records: "object",
@@ -46,7 +48,7 @@ const SHAPES: Record<RunnerToWorker["type"], Shape> = {
 };
 
 const ENUMS: Partial<Record<RunnerToWorker["type"], Record<string, readonly string[]>>> = {
-  log: { stream: ["stdout", "stderr"] },
+  log: { stream: ["stdout", "stderr", "log", "system"] },
   task_finished: { state: ["SUCCEEDED", "FAILED", "CANCELLED"] },
   run_finished: { status: ["COMPLETED", "FAILED", "CANCELLED"] },
 };

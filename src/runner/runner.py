@@ -39,6 +39,7 @@ _PROTO_OUT, _PROTO_IN = _claim_protocol_fds()
 
 import enum  # noqa: E402
 import json  # noqa: E402
+import logging  # noqa: E402
 import math  # noqa: E402
 import signal  # noqa: E402
 import threading  # noqa: E402
@@ -341,6 +342,86 @@ def _build_workflow(flow_name, spec, models, syntax, allowed=None):
     return flow, dict(defaults)
 
 
+# ---------------------------------------------------------------- task logs: Python logging capture
+#
+# Pyoco itself captures each task's stdout/stderr (sent as `log` messages when the task ends). This
+# handler adds the run's `logging` records, sent at once as `log` messages with stream "log",
+# level, logger and the task of the calling thread. Past `max_log_records` per run records are
+# counted, not sent; the count goes out as a stream "system" message before `run_finished`.
+
+class _LogCapture(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.NOTSET)
+        self.run_id = None
+        self.remaining = 0
+        self.dropped = 0
+        self.max_chars = DEFAULT_MAX_LOG_BYTES
+        self.tasks = threading.local()
+        self.root_level_set = None
+        self.root_level_saved = None
+
+    def begin(self, run_id, limits):
+        max_records = int(limits.get("max_log_records") or 0)
+        if max_records <= 0:
+            return
+        level = logging.getLevelName(str(limits.get("log_level") or "INFO").upper())
+        if not isinstance(level, int):
+            level = logging.INFO
+        self.setLevel(level)
+        root = logging.getLogger()
+        if root.getEffectiveLevel() > level:  # only ever widen what the user's own config lets through
+            self.root_level_saved = root.level
+            self.root_level_set = level
+            root.setLevel(level)
+        self.remaining = max_records
+        self.dropped = 0
+        self.run_id = run_id
+
+    def end(self, run_id):
+        """Stop capturing; report what was dropped."""
+        if self.run_id != run_id:
+            return
+        self.run_id = None
+        root = logging.getLogger()
+        if self.root_level_set is not None and root.level == self.root_level_set:
+            root.setLevel(self.root_level_saved)
+        self.root_level_set = self.root_level_saved = None
+        if self.dropped:
+            W.emit("log", run_id=run_id, task=None, stream="system", dropped=self.dropped,
+                   text=f"{self.dropped} logging record(s) dropped by the runner (limit per run)")
+            self.dropped = 0
+
+    def set_task(self, name):
+        self.tasks.name = name
+
+    def emit(self, record):
+        run_id = self.run_id
+        if run_id is None or getattr(self.tasks, "busy", False):
+            return
+        if self.remaining <= 0:
+            self.dropped += 1
+            return
+        self.remaining -= 1
+        self.tasks.busy = True  # a handler that logs must not recurse
+        try:
+            try:
+                text = record.getMessage()
+            except Exception:
+                text = str(record.msg)
+            if record.exc_info:
+                text += "\n" + "".join(traceback.format_exception(*record.exc_info))
+            W.emit("log", run_id=run_id, task=getattr(self.tasks, "name", None), stream="log",
+                   level=record.levelname, logger=record.name, text=_clip(text, self.max_chars)[0],
+                   ts=record.created)
+        except Exception:
+            pass  # logging must never fail a task
+        finally:
+            self.tasks.busy = False
+
+
+LOG_CAPTURE = _LogCapture()
+
+
 # ---------------------------------------------------------------- running
 
 def _state_str(value):
@@ -378,13 +459,16 @@ def _make_trace_class(backend_base):
             if self.run.cancel_requested:
                 self.reissue_cancel(self.run)
             W.emit("task_started", run_id=self.run_id, task=node_name)
+            LOG_CAPTURE.set_task(node_name)
 
         def on_node_end(self, node_name, duration_ms):
+            LOG_CAPTURE.set_task(None)
             self.flush_logs()
             W.emit("task_finished", run_id=self.run_id, task=node_name, state="SUCCEEDED",
                    duration_ms=_sanitize(duration_ms))
 
         def on_node_error(self, node_name, error):
+            LOG_CAPTURE.set_task(None)
             self.flush_logs()
             rec = getattr(self.run_ctx, "task_records", {}).get(node_name)
             tb = getattr(rec, "traceback", None) or _format_tb(error)
@@ -476,6 +560,7 @@ class Runner:
         limits = msg.get("limits") if isinstance(msg.get("limits"), dict) else {}
         max_output = int(limits.get("max_output_bytes") or DEFAULT_MAX_OUTPUT_BYTES)
         max_log = int(limits.get("max_log_bytes") or DEFAULT_MAX_LOG_BYTES)
+        LOG_CAPTURE.begin(run.run_id, limits)
         flow_name = msg.get("flow_name")
         params = msg.get("params") if isinstance(msg.get("params"), dict) else {}
         start_time = time.time()
@@ -564,6 +649,7 @@ class Runner:
                 **({"task": failed[0]} if failed else {})}
 
     def _finish(self, run, status, error, tasks, records, params, start_time, end_time, t0):
+        LOG_CAPTURE.end(run.run_id)
         with self.lock:
             self.active = None  # idle BEFORE run_finished (§4.1: else an immediate start is "busy")
         W.emit("run_finished", run_id=run.run_id, status=status, error=error, tasks=tasks, task_records=records,
@@ -727,6 +813,7 @@ def main():
         except BaseException as exc:
             _fatal("resolver_import_error", f"{type(exc).__name__}: {exc}", _format_tb(exc))
     runner = Runner(mods, resolver, allowed)
+    logging.getLogger().addHandler(LOG_CAPTURE)
     if opts["warmup"]:
         try:
             _warmup(runner)

@@ -17,7 +17,11 @@ export type FlowSource =
 export interface StartMessage {
   v: 1; type: "start"; run_id: string; flow_name: string; flow: FlowSource;
   params: Record<string, unknown>; metadata: Record<string, unknown>;
-  limits?: { max_output_bytes?: number; max_log_bytes?: number };
+  limits?: {
+    max_output_bytes?: number; max_log_bytes?: number;
+    /** Python logging records forwarded per run (0: logging capture off); level name of the lowest captured. */
+    max_log_records?: number; log_level?: string;
+  };
 }
 export interface CancelMessage { v: 1; type: "cancel"; run_id: string; reason?: string; requested_at?: number }
 export interface PingMessage { v: 1; type: "ping"; nonce: string }
@@ -32,7 +36,15 @@ export interface ReadyMessage {
 }
 export interface RunStartedMessage { v: 1; type: "run_started"; ts: number; run_id: string; flow_name: string; tasks: string[]; params: Record<string, unknown> }
 export interface TaskStartedMessage { v: 1; type: "task_started"; ts: number; run_id: string; task: string }
-export interface LogMessage { v: 1; type: "log"; ts: number; run_id: string; task: string; stream: "stdout" | "stderr"; text: string; truncated?: boolean }
+/**
+ * A task's captured stdout/stderr text (sent when the task ends), one Python `logging` record
+ * (stream "log", sent at once; `task` null outside a task), or the runner's count of records it
+ * dropped past its per-run limit (stream "system", `dropped`).
+ */
+export interface LogMessage {
+  v: 1; type: "log"; ts: number; run_id: string; task: string | null; stream: "stdout" | "stderr" | "log" | "system"; text: string;
+  truncated?: boolean; level?: string; logger?: string; dropped?: number;
+}
 export interface TaskFinishedMessage {
   v: 1; type: "task_finished"; ts: number; run_id: string; task: string;
   state: "SUCCEEDED" | "FAILED" | "CANCELLED"; duration_ms?: number; error?: { type: string; message: string; traceback?: string };

@@ -18,8 +18,11 @@ import { PoolClosedError, type RunEvent, type RunnerPool, type StartMessage } fr
 import { ActiveRun } from "./active-run.ts";
 import type { WorkerRegistry } from "./registry.ts";
 import { RunWriter } from "./run-writer.ts";
+import { runLogPublisher, runnerLogLimits, type RunLogPublisher } from "./run-logs.ts";
 
 const DLQ_PAYLOAD_MAX_BYTES = 4096;
+/** How long the end of a run waits for its log lines to be stored (they never hold a run longer). */
+const LOG_FLUSH_DEADLINE_MS = 2000;
 
 export interface ExecuteDeps {
   js: PyocoJetStream;
@@ -58,8 +61,9 @@ export async function executeDelivery(d: Delivery, deps: ExecuteDeps): Promise<v
   run.startKeepAlive(deps.ackIntervalMs);
   let registryTouched = false;
   let executed: Executed;
+  const logs = runLogPublisher(deps, job.run_id, d.deliveryCount);
   try {
-    executed = await runJob(job, run, deps, () => { registryTouched = true; });
+    executed = await runJob(job, run, deps, () => { registryTouched = true; }, logs);
   } catch (err) {
     executed = { result: transientOrThrow(err), report: null };
   } finally {
@@ -72,10 +76,12 @@ export async function executeDelivery(d: Delivery, deps: ExecuteDeps): Promise<v
   const disposition = decideDisposition(executed.result, {
     deliveryCount: d.deliveryCount, maxDeliver: deps.settings.consumerMaxDeliver, dlqExecutionError: deps.settings.dlqPublishExecutionError,
   });
+  // Before the terminal write: a log watch that sees the run end then finds every line stored.
+  await logs?.finish(LOG_FLUSH_DEADLINE_MS);
   await settleRun(job, run, executed, disposition, deps, registryTouched);
 }
 
-async function runJob(job: RunJob, run: ActiveRun, deps: ExecuteDeps, onRegistry: () => void): Promise<Executed> {
+async function runJob(job: RunJob, run: ActiveRun, deps: ExecuteDeps, onRegistry: () => void, logs: RunLogPublisher | null): Promise<Executed> {
   const { js, settings, clock } = deps;
   const none = (result: ExecutionResult): Executed => ({ result, report: null });
   const existing = await js.runs.get(job.run_id);
@@ -111,9 +117,11 @@ async function runJob(job: RunJob, run: ActiveRun, deps: ExecuteDeps, onRegistry
   const start: StartMessage = {
     v: 1, type: "start", run_id: job.run_id, flow_name: job.flow_name, flow, params,
     metadata: { tag: job.tag, tags: job.tags, tenant_id: job.tenant_id ?? null, worker_id: deps.workerId, attempt: run.delivery.deliveryCount },
+    limits: runnerLogLimits(settings),
   };
   const writer = run.writer;
   const onEvent = (event: RunEvent) => {
+    if (event.type === "log") { logs?.accept(event); return; }
     writer.update((s) => applyRunEvent(s, event as SnapshotEvent));
     writer.scheduleProgress();
   };

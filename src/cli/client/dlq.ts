@@ -2,11 +2,10 @@
  * `pyoco client dlq list|groups|show|requeue|purge`: the dead-letter queue over HTTP, JSON (the
  * default) or a table. Requeue and purge take an entry's seq, or `--group FINGERPRINT`.
  */
-import type { DlqEntry, DlqGroup } from "../../client/types.ts";
 import { numberFlag, usageLine, type CommandHelp, type FlagTable } from "../args.ts";
 import { CliUsageError } from "../errors.ts";
 import { GLOBAL_FLAGS, parseClientFlags, printJson, type ClientContext, type ClientSubcommand } from "./common.ts";
-import { renderTable } from "./table.ts";
+import { humanTime, renderTable, type CellFormat } from "./table.ts";
 
 const OUTPUT = { type: "string", default: "json", choices: ["json", "table"], value: "FORMAT", description: "output format" } as const;
 const FILTERS = {
@@ -44,19 +43,18 @@ const HELPS = {
   }),
 };
 
-const ENTRY_COLUMNS = ["seq", "received", "reason", "flow_name", "tag", "run_id", "error", "requeued_run_id"] as const;
+const ENTRY_COLUMNS = ["seq", "received_at", "reason", "flow_name", "tag", "run_id", "error", "requeued_run_id"] as const;
 const GROUP_COLUMNS = ["fingerprint", "count", "reason", "flow_name", "last_seen", "error_pattern"] as const;
 const RESULT_COLUMNS = ["seq", "run_id", "status", "created", "detail"] as const;
 
-const isoTime = (sec: number | null | undefined) => (typeof sec === "number" ? new Date(sec * 1000).toISOString().replace(/\.\d+Z$/, "Z") : null);
 const clip = (s: string | null | undefined, n = 60) => (s && s.length > n ? s.slice(0, n - 1) + "…" : s ?? null);
 
-export function entryRow(e: DlqEntry): Record<string, unknown> {
-  return { ...e, received: isoTime(e.received_at), error: clip(e.error) };
-}
-
-export function groupRow(g: DlqGroup): Record<string, unknown> {
-  return { ...g, last_seen: isoTime(g.last_seen), error_pattern: clip(g.error_pattern) };
+/** Times for people (local time and "5m ago"); errors clipped (JSON output has everything). */
+function tableFormats(): Record<string, CellFormat> {
+  const now = Date.now() / 1000;
+  const t: CellFormat = (v) => humanTime(v, now);
+  const c: CellFormat = (v) => clip(typeof v === "string" ? v : null) ?? "-";
+  return { received_at: t, last_seen: t, first_seen: t, error: c, error_pattern: c };
 }
 
 type Action = keyof typeof HELPS;
@@ -88,7 +86,7 @@ async function runAction(action: Action, argv: string[], ctx: ClientContext): Pr
         limit: numberFlag(f.limit, "limit", h, LIST_FLAGS, { integer: true, min: 1, max: 500 }),
       });
       if (f.output === "table") {
-        io.stdout(renderTable(ENTRY_COLUMNS, page.items.map(entryRow)));
+        io.stdout(renderTable(ENTRY_COLUMNS, page.items, tableFormats()));
         if (page.next_cursor) io.stdout(`next_cursor: ${page.next_cursor}\n`);
       } else printJson(io, page);
       return 0;
@@ -101,7 +99,7 @@ async function runAction(action: Action, argv: string[], ctx: ClientContext): Pr
         reason: f.reason, tag: f.tag, flow: f.flow,
         since: numberFlag(f.since, "since", h, GROUPS_FLAGS), until: numberFlag(f.until, "until", h, GROUPS_FLAGS),
       });
-      if (f.output === "table") io.stdout(renderTable(GROUP_COLUMNS, groups.items.map(groupRow)));
+      if (f.output === "table") io.stdout(renderTable(GROUP_COLUMNS, groups.items as unknown as Record<string, unknown>[], tableFormats()));
       else printJson(io, groups);
       return 0;
     }

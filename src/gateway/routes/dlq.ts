@@ -13,7 +13,7 @@ import {
 import { RevisionConflictError } from "../../domain/errors.ts";
 import { TAG_PATTERN } from "../../domain/job.ts";
 import { parseWorkflowYaml } from "../../domain/workflow-yaml.ts";
-import type { DlqMessage } from "../../jetstream/dlq.ts";
+import type { DlqMessage } from "../../jetstream/index.ts";
 import { HttpError, ok } from "../http-errors.ts";
 import type { Caller, RouteContext, RoutePlugin } from "../route-context.ts";
 import { submitRun, type SubmitInput } from "../submit.ts";

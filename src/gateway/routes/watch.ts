@@ -14,7 +14,7 @@ import type { GatewayDeps } from "../deps.ts";
 import { HttpError } from "../http-errors.ts";
 import type { RunChange } from "../run-index.ts";
 import { includesRecords, runView } from "./run-views.ts";
-import { SSE_HEADERS, SseStream } from "../sse.ts";
+import { SSE_HEADERS, SseStream, streamLifetime } from "../sse.ts";
 import { issue, parseQuery, RequestValidationError, type QuerySpec } from "../validation.ts";
 
 /** Default silence (ms) after which a `heartbeat` event is sent. */
@@ -78,25 +78,11 @@ export async function openRunWatch(deps: GatewayDeps, opts: WatchOptions): Promi
     throw new HttpError(404, "run not found");
   }
 
-  let heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
-  let timeoutTimer: ReturnType<typeof setTimeout> | undefined;
-  const onAbort = () => stream.close();
-  const stream = new SseStream({
-    onClose: () => {
-      unsubscribe();
-      clearTimeout(heartbeatTimer);
-      clearTimeout(timeoutTimer);
-      opts.signal?.removeEventListener("abort", onAbort);
-    },
+  const stream: SseStream = new SseStream({ onClose: () => { unsubscribe(); lifetime.dispose(); } });
+  const lifetime = streamLifetime(stream, {
+    heartbeatMs: opts.heartbeatMs, timeoutMs: opts.timeoutMs, signal: opts.signal,
+    heartbeat: () => ({ event: "heartbeat", data: { run_id: runId, ts: deps.clock.now() } }),
   });
-
-  const armHeartbeat = () => {
-    clearTimeout(heartbeatTimer);
-    heartbeatTimer = setTimeout(() => {
-      stream.send({ event: "heartbeat", data: { run_id: runId, ts: deps.clock.now() } });
-      armHeartbeat();
-    }, opts.heartbeatMs);
-  };
 
   let lastRevision = opts.lastEventId;
   const apply = (revision: number, snapshot: RunSnapshot | null) => {
@@ -110,7 +96,7 @@ export async function openRunWatch(deps: GatewayDeps, opts: WatchOptions): Promi
         event: "snapshot",
         data: { run_id: runId, snapshot: watchView(snapshot, opts.includeRecords), ts: deps.clock.now() },
       });
-      armHeartbeat();
+      lifetime.touch();
     }
     if (isTerminal(snapshot.status)) stream.close();
   };
@@ -122,12 +108,7 @@ export async function openRunWatch(deps: GatewayDeps, opts: WatchOptions): Promi
   buffered.length = 0;
   onChange = (change) => apply(change.revision, change.snapshot);
 
-  if (!stream.closed) {
-    armHeartbeat();
-    timeoutTimer = setTimeout(() => stream.close(), opts.timeoutMs);
-    if (opts.signal?.aborted) stream.close();
-    else opts.signal?.addEventListener("abort", onAbort, { once: true });
-  }
+  lifetime.start();
   return new Response(stream.body, { status: 200, headers: { ...SSE_HEADERS } });
 }
 

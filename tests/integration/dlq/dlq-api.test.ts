@@ -255,7 +255,7 @@ describe("pyoco client dlq", () => {
 
     const table = await cli("list", "--flow", "boom", "--output", "table");
     expect(table.code).toBe(0);
-    expect(table.out.split("\n")[0]).toMatch(/^seq\s+received\s+reason\s+flow_name\s+tag\s+run_id\s+error\s+requeued_run_id/);
+    expect(table.out.split("\n")[0]).toMatch(/^seq\s+received_at\s+reason\s+flow_name\s+tag\s+run_id\s+error\s+requeued_run_id/);
     expect(table.out).toContain(runId);
     const page = await cli("list", "--flow", "boom", "--limit", "1");
     expect(page.json.items).toHaveLength(1);

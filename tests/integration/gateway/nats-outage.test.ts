@@ -29,7 +29,7 @@ describe("NATS outage", () => {
     for (const [path, init] of [["/runs", undefined], ["/runs?updated_after=0", undefined], [`/runs/${id}`, undefined], [`/runs/${id}/tasks`, undefined],
       [`/runs/${id}/cancel`, { method: "POST" }],
       ["/dlq", undefined], ["/dlq/groups", undefined], ["/dlq/1", undefined], ["/dlq/1/requeue", { method: "POST" }], ["/dlq/1", { method: "DELETE" }],
-      ["/dlq/groups/0123456789abcdef/requeue", { method: "POST" }]] as const) {
+      ["/dlq/groups/0123456789abcdef/requeue", { method: "POST" }], [`/runs/${id}/logs`, undefined], [`/runs/${id}/logs/watch`, undefined]] as const) {
       const r = await get(path, init);
       expect([path, r.status]).toEqual([path, 503]);
       expect((r.body as { detail: string }).detail).toStartWith("nats unavailable: ");

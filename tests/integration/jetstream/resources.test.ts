@@ -19,12 +19,14 @@ describe("ensureResources", () => {
       expect(results.every((r) => r.created)).toBe(true);
       expect(await js.streamNames()).toEqual([
         "KV_pyoco_auth", "KV_pyoco_run_relations", "KV_pyoco_runs", "KV_pyoco_wheel_history", "KV_pyoco_workers",
-        "KV_pyoco_workflow_bundles", "KV_pyoco_yaml_schedules", "OBJ_pyoco_wheels", "PYOCO_DLQ", "PYOCO_WORK",
+        "KV_pyoco_workflow_bundles", "KV_pyoco_yaml_schedules", "OBJ_pyoco_wheels", "PYOCO_DLQ", "PYOCO_LOGS", "PYOCO_WORK",
       ]);
       const work = (await js.stream("PYOCO_WORK"))!.config;
       expect(work).toMatchObject({ subjects: ["pyoco.work.>"], retention: "workqueue", storage: "file" });
       const dlq = (await js.stream("PYOCO_DLQ"))!.config;
       expect(dlq).toMatchObject({ subjects: ["pyoco.dlq.>"], retention: "limits", max_age: 604800 * NS, max_msgs: 100000, max_bytes: 536870912 });
+      const logs = (await js.stream("PYOCO_LOGS"))!.config;
+      expect(logs).toMatchObject({ subjects: ["pyoco.logs.>"], retention: "limits", discard: "old", max_age: 604800 * NS, max_bytes: 1073741824, max_msgs_per_subject: 10002 });
       const runs = (await js.stream("KV_pyoco_runs"))!.config;
       expect(runs).toMatchObject({
         subjects: ["$KV.pyoco_runs.>"], max_msgs_per_subject: 1, max_age: 0, allow_rollup_hdrs: true, deny_delete: true,
@@ -42,7 +44,7 @@ describe("ensureResources", () => {
     try {
       const results = await js.ensureResources();
       expect(results.filter((r) => r.created)).toEqual([]);
-      expect(results).toHaveLength(10);
+      expect(results).toHaveLength(11);
     } finally { await js.close(); }
   });
 
@@ -51,9 +53,9 @@ describe("ensureResources", () => {
     try {
       const [a, b] = await Promise.all([0, 1].map(() => PyocoJetStream.connect(testSettings(server.url), { name: "race", log: silentLogger })));
       const [ra, rb] = await Promise.all([a!.ensureResources(), b!.ensureResources()]);
-      expect(ra).toHaveLength(10);
-      expect(rb).toHaveLength(10);
-      expect((await a!.streamNames()).length).toBe(10);
+      expect(ra).toHaveLength(11);
+      expect(rb).toHaveLength(11);
+      expect((await a!.streamNames()).length).toBe(11);
       await Promise.all([a!.close(), b!.close()]);
     } finally { await server.stop(); }
   });

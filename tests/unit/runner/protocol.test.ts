@@ -36,6 +36,14 @@ describe("decodeLine", () => {
     });
   }
 
+  test("accepts a logging record (task null outside a task) and a runner drop count", () => {
+    const record = { ...base, type: "log", run_id: "r", task: null, stream: "log", level: "INFO", logger: "app", text: "hi" };
+    expect(decodeLine(line(record))).toEqual(record as never);
+    const dropped = { ...base, type: "log", run_id: "r", task: null, stream: "system", text: "3 dropped", dropped: 3 };
+    expect(decodeLine(line(dropped))).toEqual(dropped as never);
+    expect(decodeLine(line({ ...record, level: 20 })).type).toBe("decode_failure");
+  });
+
   test("ignores unknown extra fields", () => {
     expect(decodeLine(line({ ...base, ...valid.bye, extra: [1, 2] })).type).toBe("bye");
   });
