@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import { parseWireText } from "./json.ts";
 import { jsonDepthExceeds, MAX_JSON_DEPTH, MAX_KEY_LENGTH, MAX_TAG_LENGTH } from "./limits.ts";
 
 export const KV_KEY_PATTERN = /^[-/_=.a-zA-Z0-9]+$/;
@@ -69,7 +70,7 @@ export function decodeRunJob(bytes: Uint8Array): JobDecodeResult {
   // Python's json cannot decode what nests deeper than ~1,000 levels: such a job would crash the runner.
   if (jsonDepthExceeds(text)) return { ok: false, error: `invalid_field: nested deeper than ${MAX_JSON_DEPTH} levels`, runId: null };
   let data: unknown;
-  try { data = JSON.parse(text); } catch { return { ok: false, error: "invalid_json", runId: null }; }
+  try { data = parseWireText(text); } catch { return { ok: false, error: "invalid_json", runId: null }; }   // NaN/Infinity as Python writes them
   return decodeRunJobValue(data);
 }
 
