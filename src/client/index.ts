@@ -12,5 +12,6 @@ export {
   type ListFilters, type ListVnextFilters, type RunPage, type DlqFilters, type DlqListFilters, type LogWatchEvent, type LogWatchParams,
 } from "./api.ts";
 export type * from "./types.ts";
+export { ScheduleClient, pythonFloatText, type ScheduleInput } from "./schedules.ts";
 export { HttpStatusError, ConnectionError, InvalidResponseError, WaitTimeoutError } from "./errors.ts";
 export { parseSse, sseJson, type SseMessage } from "./sse.ts";

@@ -162,4 +162,8 @@ export interface YamlSchedule {
   next_fire_times?: number[];
   /** Ours: status of last_run_id when known. */
   last_run_status?: string | null;
+  /** Ours: what happens to a fire later than PYOCO_SCHEDULE_MISFIRE_GRACE_SEC (docs/schedules.md). */
+  misfire_policy?: "run_once" | "skip";
+  /** Ours: the gateway that made the last fire ("gateway-<pid>-<id>"). */
+  last_dispatched_by?: string | null;
 }

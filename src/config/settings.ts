@@ -129,6 +129,7 @@ function table() {
     wheelInstallTimeoutSec: { ...float(180.0, 1.0), env: "PYOCO_WHEEL_INSTALL_TIMEOUT_SEC" },
     workflowYamlMaxBytes: { ...int(262144), env: "PYOCO_WORKFLOW_YAML_MAX_BYTES" },
     schedulePollIntervalSec: { ...float(1.0, 0.2), env: "PYOCO_SCHEDULE_POLL_INTERVAL_SEC" },
+    scheduleMisfireGraceSec: { ...float(10.0, 0), env: "PYOCO_SCHEDULE_MISFIRE_GRACE_SEC" },
     workflowBundleMaxBytes: { ...int(262144), env: "PYOCO_WORKFLOW_BUNDLE_MAX_BYTES" },
     spawnRequiresApproval: { ...bool(true), env: "PYOCO_SPAWN_REQUIRES_APPROVAL" },
     spawnMaxChildRuns: { ...int(100), env: "PYOCO_SPAWN_MAX_CHILD_RUNS" },

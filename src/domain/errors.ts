@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   "ERR-PYOCO-0019": "invalid workers request",
   "ERR-PYOCO-0020": "worker not found",
   "ERR-PYOCO-0021": "cancel grace period expired",
+  "ERR-PYOCO-0022": "schedule not found",
   "ERR-PYOCO-0030": "runner start-up failed",
   "ERR-PYOCO-0031": "managed process failed",
   "ERR-PYOCO-0040": "request body or job too large",

@@ -28,6 +28,7 @@ import type { Authenticator, Caller, GatewayApp, RouteContext, RoutePlugin } fro
 import { healthRoutes } from "./routes/health.ts";
 import { openApiRoutes, type RouteDoc } from "./routes/openapi.ts";
 import { runRoutes } from "./routes/runs.ts";
+import { scheduleRoutes } from "./routes/schedules.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
 import { dlqRoutes } from "./routes/dlq.ts";
 import { logsRoutes } from "./routes/logs.ts";
@@ -49,6 +50,7 @@ export const EXTRA_ROUTES: RoutePlugin[] = [
   dlqRoutes,   // DLQ list/groups/show/requeue/delete (issue 11)
   logsRoutes,   // task logs: GET /runs/{id}/logs and /logs/watch (issue 11)
   wheelRoutes,   // wheel registry: list/upload/download/delete/history (issue 9)
+  scheduleRoutes,                                                              // YAML schedules (issue 12)
 ];
 
 export interface AppOptions {

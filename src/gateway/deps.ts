@@ -4,6 +4,7 @@ import type { PyocoJetStream } from "../jetstream/index.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import type { RunIndex } from "./run-index.ts";
+import type { Scheduler } from "./scheduler.ts";
 
 export interface GatewayDeps {
   settings: Settings;
@@ -12,6 +13,8 @@ export interface GatewayDeps {
   index: RunIndex;
   log: Logger;
   clock: Clock;
+  /** The schedule dispatcher of this gateway (absent in tests that build deps by hand). */
+  scheduler?: Scheduler;
   /** Resolved dashboard language (http-contract.md §6.4). */
   dashboardLang: "ja" | "en";
 }

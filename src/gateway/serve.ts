@@ -1,8 +1,8 @@
 /**
  * Run the gateway: connect to NATS (client name `pyoco-http-api`), create missing resources,
- * start the run index (one KV watch), listen, and stop gracefully:
+ * start the run index (one KV watch) and the schedule dispatcher, listen, and stop gracefully:
  * stop accepting → let in-flight requests finish (grace) → close what is left (SSE streams) →
- * stop the index → drain NATS.
+ * stop the dispatcher → stop the index → drain NATS.
  *
  *   const gw = await startGateway({ settings, log, host: "127.0.0.1", port: 8000 });
  *   console.log(gw.url);            // http://127.0.0.1:8000
@@ -19,6 +19,7 @@ import type { GatewayDeps } from "./deps.ts";
 import { createRunIndex } from "./run-index.ts";
 import { jsonResponse } from "./http-errors.ts";
 import { bodyTooLarge, maxRequestBodySize, rememberPeer } from "./peer.ts";
+import { startScheduler, type Scheduler } from "./scheduler.ts";
 
 export interface StartGatewayOptions {
   settings: Settings;
@@ -59,6 +60,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   const host = opts.host ?? "127.0.0.1";
   const js = await PyocoJetStream.connect(settings, { name: "pyoco-http-api", log, timeoutMs: opts.connectTimeoutMs });
   let index: GatewayDeps["index"] | undefined;
+  let scheduler: Scheduler | undefined;
   let server: Server<undefined> | undefined;
   try {
     await js.ensureResources();
@@ -68,6 +70,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       clock: opts.clock ?? systemClock,
       dashboardLang: opts.dashboardLang ?? resolveDashboardLang(settings.dashboardLang, opts.env ?? {}),
     };
+    scheduler = deps.scheduler = startScheduler(deps);
     const app = createApp(deps, opts.routes ?? EXTRA_ROUTES, { authenticate: opts.authenticate });
     server = listen(app, host, opts.port ?? 8000, settings.wheelMaxBytes);
     const listening = server;
@@ -83,12 +86,14 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       const late = await Promise.race([graceful.then(() => false), new Promise<boolean>((r) => { timer = setTimeout(() => r(true), graceMs); })]);
       clearTimeout(timer);
       if (late) await listening.stop(true);   // long-lived requests (SSE streams) are closed now
+      await deps.scheduler?.stop(graceMs);      // no new fires; a fire in flight finishes its writes
       deps.index.stop();
       await js.close();
       log.info("gateway stopped", { url });
     })());
     return { url, host, port, app, deps, stop };
   } catch (err) {
+    await scheduler?.stop(0);
     index?.stop();
     await server?.stop(true);
     await js.close();

@@ -4,6 +4,7 @@
  * fails, the snapshot is deleted again before the 503, so no orphan run is ever listed.
  * Used by `POST /runs`, `POST /runs/yaml`, and by anything else that starts runs (schedules).
  */
+import { RevisionConflictError } from "../domain/errors.ts";
 import { buildRunJob } from "../domain/job.ts";
 import { wireSize } from "../domain/json.ts";
 import { initialSnapshot } from "../domain/run.ts";
@@ -31,6 +32,13 @@ export interface SubmitInput {
   runId?: string;
   /** Extra snapshot fields (ours, e.g. `requeued_from`); never overrides the standard ones. */
   extra?: Record<string, unknown>;
+  /**
+   * With `runId`: when that run exists already, create nothing and succeed, publishing its job
+   * again if it is still PENDING (the message id makes JetStream drop a duplicate). A schedule
+   * fire (one id per slot) that was interrupted between the two steps so completes without a
+   * second run.
+   */
+  resumeExisting?: boolean;
 }
 
 export interface SubmitResult { run_id: string; status: "PENDING"; bundle_hash: null }
@@ -52,7 +60,15 @@ export async function submitRun(deps: Pick<GatewayDeps, "js" | "clock" | "log">,
     log.info("job too large", { err_id: "ERR-PYOCO-0040", msg_id: "MSG-PYOCO-0040", size_bytes: wireSize(job), max_bytes: js.maxPayload });
     throw new HttpError(413, JOB_TOO_LARGE_DETAIL);
   }
-  await js.runs.create(runId, snapshot);
+  try {
+    await js.runs.create(runId, snapshot);
+  } catch (err) {
+    if (!(err instanceof RevisionConflictError) || !input.resumeExisting || input.runId === undefined) throw err;
+    const existing = await js.runs.get(runId);
+    if (existing?.value.status === "PENDING") await js.queue.publish(input.tag, job, runId);
+    log.info("run exists already; not created again", { run_id: runId, status: existing?.value.status });
+    return { run_id: runId, status: "PENDING", bundle_hash: null };
+  }
   try {
     await js.queue.publish(input.tag, job, runId);
   } catch (err) {

@@ -12,6 +12,7 @@ import type { Settings } from "../config/index.ts";
 import type { RunSnapshot } from "../domain/run.ts";
 import type { WorkerRecord } from "../domain/worker-record.ts";
 import type { ApiKeyRecord } from "../domain/api-key.ts";
+import type { ScheduleRecord } from "../domain/schedule.ts";
 import type { Logger } from "../lib/log.ts";
 import { Connection, mapNatsError } from "./connection.ts";
 import { Dlq } from "./dlq.ts";
@@ -47,6 +48,8 @@ export class PyocoJetStream {
   readonly workers: KvStore<WorkerRecord>;
   /** API-key records, key `api_keys.<key_id>` (http-contract.md §4.2). */
   readonly apiKeys: KvStore<ApiKeyRecord>;
+  /** YAML schedules, key = schedule_id (http-contract.md §1.14). */
+  readonly schedules: KvStore<ScheduleRecord>;
   readonly queue: WorkQueue;
   readonly dlq: Dlq;
   /** Task log lines (stream PYOCO_LOGS). */
@@ -60,6 +63,7 @@ export class PyocoJetStream {
     this.runs = new KvStore<RunSnapshot>(connection, this.names.runsBucket, log);
     this.workers = new KvStore<WorkerRecord>(connection, this.names.workersBucket, log);
     this.apiKeys = new KvStore<ApiKeyRecord>(connection, this.names.authBucket, log);
+    this.schedules = new KvStore<ScheduleRecord>(connection, this.names.schedulesBucket, log);
     this.queue = new WorkQueue(connection, this.names);
     this.dlq = new Dlq(connection, this.names);
     this.logs = new TaskLogs(connection, this.names);

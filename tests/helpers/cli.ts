@@ -11,3 +11,18 @@ export function captureIo(env: Record<string, string> = {}, opts: { signal?: Abo
   };
   return io;
 }
+
+export interface ClientResult { code: number; out: string; err: string; json: any }
+
+/** Runs `pyoco client --server <server()> …` in-process in `cwd()`; stdout is parsed as JSON when it is JSON. */
+export function clientRunner(server: () => string, cwd: () => string): (...args: string[]) => Promise<ClientResult> {
+  return async (...args) => {
+    const { run } = await import("../../src/cli/index.ts");
+    const io = captureIo();
+    io.cwd = cwd();
+    const code = await run(["client", "--server", server(), ...args], io);
+    let json: any;
+    try { json = JSON.parse(io.out); } catch { json = undefined; }
+    return { code, out: io.out, err: io.err, json };
+  };
+}

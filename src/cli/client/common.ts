@@ -16,9 +16,12 @@
  *   export default sub;
  * HTTP, connection and file errors thrown inside are rendered by client/index.ts.
  */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { PyocoHttpClient } from "../../client/index.ts";
 import { effectiveEnv } from "../../config/index.ts";
 import { parseFlags, usageError, type CommandHelp, type FlagTable, type ParsedFlags } from "../args.ts";
+import { CliFailure } from "../errors.ts";
 import type { CliIo } from "../io.ts";
 import { pyJson } from "../py-json.ts";
 
@@ -90,4 +93,11 @@ export function requireArgs(help: CommandHelp, flags: FlagTable, given: Record<s
 /** Print one value as the original CLI does: json.dumps(ensure_ascii=True) + newline. */
 export function printJson(io: CliIo, value: unknown): void {
   io.stdout(pyJson(value) + "\n");
+}
+
+/** A file named on the command line (relative to the working directory), or the CLI's file I/O error. */
+export function readInputFile(io: CliIo, path: string): Uint8Array {
+  try { return readFileSync(resolve(io.cwd, path)); } catch (err) {
+    throw new CliFailure("ERR-PYOCO-0018", "ERR-PYOCO-0018: file I/O error", (err as Error).message, `check that ${path} exists and is readable (relative to ${io.cwd})`);
+  }
 }

@@ -33,6 +33,12 @@ export const SUBCOMMANDS: Record<string, Loader> = {
   "wheel-upload": async () => (await import("./wheels.ts")).wheelUpload,
   "wheel-delete": async () => (await import("./wheels.ts")).wheelDelete,
   "wheel-history": async () => (await import("./wheels.ts")).wheelHistory,
+  "schedule-yaml": async () => (await import("./schedules.ts")).scheduleYaml,
+  schedules: async () => (await import("./schedules.ts")).schedules,
+  "schedule-runs": async () => (await import("./schedules.ts")).scheduleRuns,
+  "schedule-delete": async () => (await import("./schedules.ts")).scheduleDelete,
+  "schedule-pause": async () => (await import("./schedules.ts")).schedulePause,
+  "schedule-resume": async () => (await import("./schedules.ts")).scheduleResume,
 };
 
 /** One-line summaries for `pyoco client --help` (kept here so help needs no imports). */
@@ -54,6 +60,12 @@ const SUMMARIES: Record<string, string> = {
   "wheel-upload": "upload a wheel for workers to install (streamed, progress bar on a terminal)",
   "wheel-delete": "delete a wheel from the registry",
   "wheel-history": "list wheel uploads and deletes with who and from where",
+  "schedule-yaml": "schedule a flow.yaml once, every N seconds, or on a cron",
+  schedules: "list schedules (JSON array or table)",
+  "schedule-runs": "list the runs a schedule made",
+  "schedule-delete": "delete a schedule (its runs are kept)",
+  "schedule-pause": "pause a schedule",
+  "schedule-resume": "resume a paused schedule",
 };
 
 const HELP: CommandHelp = {

@@ -1,10 +1,8 @@
 /** `pyoco client submit-yaml`: POST /runs/yaml with a single-flow flow.yaml (params = flow.defaults). */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import type { CommandHelp, FlagTable } from "../args.ts";
 import { CliFailure } from "../errors.ts";
 import { HttpStatusError } from "../../client/index.ts";
-import { parseClientFlags, printJson, requireArgs, type ClientSubcommand } from "./common.ts";
+import { parseClientFlags, printJson, readInputFile, requireArgs, type ClientSubcommand } from "./common.ts";
 import { warnIfTagUnserved } from "./tag-check.ts";
 
 const FLAGS = {
@@ -47,10 +45,7 @@ const submitYaml: ClientSubcommand = {
     if (p.help) { ctx.io.stdout(p.text); return 0; }
     requireArgs(HELP, FLAGS, p.flags, ["workflow-file", "flow-name", "tag"]);
     const path = p.flags["workflow-file"]!;
-    let workflow: Uint8Array;
-    try { workflow = readFileSync(resolve(ctx.io.cwd, path)); } catch (err) {
-      throw new CliFailure("ERR-PYOCO-0018", "ERR-PYOCO-0018: file I/O error", (err as Error).message, `check that ${path} exists and is readable (relative to ${ctx.io.cwd})`);
-    }
+    const workflow = readInputFile(ctx.io, path);
     let result;
     try {
       result = await p.client.submitYaml({ workflow, flowName: p.flags["flow-name"]!, tag: p.flags.tag! });

@@ -53,7 +53,7 @@ function runNotFound(ctx: RouteContext, runId: string): HttpError {
   return new HttpError(404, "run not found");
 }
 
-function badInput(ctx: RouteContext, detail: string, meta: Record<string, unknown>): HttpError {
+export function badInput(ctx: RouteContext, detail: string, meta: Record<string, unknown>): HttpError {
   ctx.deps.log.info(detail, { err_id: "ERR-PYOCO-0002", msg_id: "MSG-PYOCO-0002", ...meta });
   return new HttpError(422, detail);
 }
@@ -70,23 +70,24 @@ async function submitJson(ctx: RouteContext, request: Request): Promise<Response
   return ok(await submitRun(ctx.deps, { flowName: flowName!, params: params!, tag: tag ?? ctx.deps.settings.defaultTag, tags: tags!, caller }));
 }
 
-async function submitYaml(ctx: RouteContext, request: Request): Promise<Response> {
-  const { settings } = ctx.deps;
-  const form = await readForm(request);
-  const issues: ValidationIssue[] = [];
-  const file = formFile(form, "workflow", issues);
-  const flowNameRaw = formText(form, "flow_name", issues, { required: true });
-  const tagRaw = formText(form, "tag", issues, { required: false });
-  if (issues.length) throw new RequestValidationError(issues);
-  const caller = await ctx.authenticate(request);
+/** A flow.yaml upload that passed the original's checks, in their order (tag → size → YAML → flow_name). */
+export interface YamlUpload {
+  tag: string;
+  flowName: string;
+  params: Record<string, unknown>;
+  yaml: { text: string; sha256: string; bytes: number };
+}
 
+/** The checks shared by POST /runs/yaml and POST /schedules/yaml (after form validation and auth). */
+export async function checkYamlUpload(ctx: RouteContext, file: File, flowNameRaw: string, tagRaw: string | undefined): Promise<YamlUpload> {
+  const { settings } = ctx.deps;
   const tag = tagRaw?.trim() || settings.defaultTag;
   if (!isValidTag(tag)) throw badInput(ctx, "invalid tag", { tag: tag.slice(0, MAX_TAG_LENGTH) });
-  if (file!.size > settings.workflowYamlMaxBytes) {
-    ctx.deps.log.info("workflow too large", { err_id: "ERR-PYOCO-0016", msg_id: "MSG-PYOCO-0016", size_bytes: file!.size, max_bytes: settings.workflowYamlMaxBytes });
+  if (file.size > settings.workflowYamlMaxBytes) {
+    ctx.deps.log.info("workflow too large", { err_id: "ERR-PYOCO-0016", msg_id: "MSG-PYOCO-0016", size_bytes: file.size, max_bytes: settings.workflowYamlMaxBytes });
     throw new HttpError(413, "workflow too large");
   }
-  const bytes = new Uint8Array(await file!.arrayBuffer());
+  const bytes = new Uint8Array(await file.arrayBuffer());
   const parsed = parseWorkflowYaml(bytes, { checkGraphNames: true });
   if (!parsed.ok) {
     const err = badInput(ctx, "invalid workflow yaml", { reason: parsed.reason, tag });
@@ -95,18 +96,29 @@ async function submitYaml(ctx: RouteContext, request: Request): Promise<Response
   }
   // Defaults become params: the same bounds as a JSON body (Python's json must decode the job).
   if (valueDepthExceeds(parsed.defaults) || findLoneSurrogate(parsed.defaults)) throw badInput(ctx, "invalid workflow yaml", { reason: "defaults nested too deeply or not valid unicode", tag });
-  const flowName = flowNameRaw!.trim();
+  const flowName = flowNameRaw.trim();
   if (!flowName) throw badInput(ctx, "missing flow_name", { tag });
   if (flowName.length > MAX_FLOW_NAME_LENGTH || hasLoneSurrogate(flowName)) throw badInput(ctx, "invalid flow_name", { tag });
+  return { tag, flowName, params: parsed.defaults, yaml: { text: new TextDecoder().decode(bytes), sha256: parsed.sha256, bytes: parsed.sizeBytes } };
+}
 
+async function submitYaml(ctx: RouteContext, request: Request): Promise<Response> {
+  const form = await readForm(request);
+  const issues: ValidationIssue[] = [];
+  const file = formFile(form, "workflow", issues);
+  const flowNameRaw = formText(form, "flow_name", issues, { required: true });
+  const tagRaw = formText(form, "tag", issues, { required: false });
+  if (issues.length) throw new RequestValidationError(issues);
+  const caller = await ctx.authenticate(request);
+  const upload = await checkYamlUpload(ctx, file!, flowNameRaw!, tagRaw);
   return ok(await submitRun(ctx.deps, {
-    flowName, params: parsed.defaults, tag, tags: [tag], caller,
-    yaml: { text: new TextDecoder().decode(bytes), sha256: parsed.sha256, bytes: parsed.sizeBytes, scheduleId: null },
+    flowName: upload.flowName, params: upload.params, tag: upload.tag, tags: [upload.tag], caller,
+    yaml: { ...upload.yaml, scheduleId: null },
   }));
 }
 
 async function listRuns(ctx: RouteContext, request: Request): Promise<Response> {
-  const { index, js, log } = ctx.deps;
+  const { index, log } = ctx.deps;
   const search = new URL(request.url).searchParams;
   const q = parseQuery(search, LIST_QUERY);
   const caller = await ctx.authenticate(request);
@@ -117,8 +129,7 @@ async function listRuns(ctx: RouteContext, request: Request): Promise<Response> 
     log.info("invalid list query", { err_id: "ERR-PYOCO-0017", msg_id: "MSG-PYOCO-0017", reason: "cursor" });
     throw new HttpError(422, "invalid list query");
   }
-  if (!js.connected) throw new NatsUnavailableError("disconnected");
-  if (!index.isReady) await withDeadline(index.ready, INDEX_WAIT_MS, "run index replay").catch(() => { throw new NatsUnavailableError("run index not ready"); });
+  await indexReady(ctx);
 
   const page = index.list({
     status: q.status || undefined, flow: q.flow || undefined, tag: q.tag || undefined,
@@ -130,8 +141,15 @@ async function listRuns(ctx: RouteContext, request: Request): Promise<Response> 
   return ok({ items, next_cursor: page.next ? encodeCursor(page.next) : null });
 }
 
+/** Wait for the run index's initial replay (503 when NATS is down or it takes too long). */
+export async function indexReady(ctx: RouteContext): Promise<void> {
+  const { index, js } = ctx.deps;
+  if (!js.connected) throw new NatsUnavailableError("disconnected");
+  if (!index.isReady) await withDeadline(index.ready, INDEX_WAIT_MS, "run index replay").catch(() => { throw new NatsUnavailableError("run index not ready"); });
+}
+
 /** Whole stored snapshots for a page of summaries (runs deleted meanwhile are left out). */
-async function fullSnapshots(ctx: RouteContext, summaries: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+export async function fullSnapshots(ctx: RouteContext, summaries: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
   const found = await Promise.all(summaries.map((s) => ctx.deps.js.runs.get(String(s.run_id))));
   return found.flatMap((f) => (f && isPlainObject(f.value) ? [f.value] : []));
 }

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "../../../src/cli/index.ts";
-import { captureIo } from "../../helpers/cli.ts";
+import { captureIo, clientRunner } from "../../helpers/cli.ts";
 import { startTestGateway, type TestGateway } from "../../helpers/gateway.ts";
 import { startNatsServer, type NatsServer } from "../../helpers/nats-server.ts";
 
@@ -22,15 +22,7 @@ beforeAll(async () => {
 });
 afterAll(async () => { await gw.stop(); await nats.stop(); rmSync(dir, { recursive: true, force: true }); });
 
-/** Run `pyoco client --server <gateway> …`; stdout parsed as JSON when it is JSON. */
-async function client(...args: string[]) {
-  const io = captureIo();
-  io.cwd = dir;
-  const code = await run(["client", "--server", gw.baseUrl, ...args], io);
-  let json: any;
-  try { json = JSON.parse(io.out); } catch { json = undefined; }
-  return { code, out: io.out, err: io.err, json };
-}
+const client = clientRunner(() => gw.baseUrl, () => dir);
 
 describe("pyoco client submit", () => {
   test("composes params: --params-file < --params < each --param, values JSON-typed", async () => {
