@@ -1,8 +1,8 @@
 /**
  * `bun run demo`: the whole system on this machine, from the compiled binary.
  * Starts `dist/pyoco up --with-nats-bootstrap --with-worker` on free ports in a temp data dir,
- * submits a resolver flow and a YAML flow from examples/, follows both to the end, prints their
- * outputs and the dashboard URL, and keeps running until Ctrl-C (or exits at once with --exit).
+ * submits a resolver flow and a YAML flow from examples/, schedules the YAML flow every 30 s,
+ * follows the runs to the end, prints their outputs and the dashboard URL, and keeps running until Ctrl-C (or exits at once with --exit).
  * Without Pyoco in the chosen Python it says so and runs on the project's Pyoco test double.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -118,8 +118,23 @@ try {
   if (!yamlRun.run_id) throw new Error(`POST /runs/yaml failed: ${JSON.stringify(yamlRun)}`);
   printRun(`\nYAML flow examples/flow.yaml (defaults count=10), run ${yamlRun.run_id}`, await follow(yamlRun.run_id));
 
+  // A schedule: the same flow.yaml every 30 s, first fire in 2 s (left running for the dashboard).
+  const schedForm = new FormData();
+  schedForm.set("workflow", new Blob([readFileSync(join(EXAMPLES, "flow.yaml"))]), "flow.yaml");
+  schedForm.set("flow_name", "numbers_yaml");
+  schedForm.set("interval_seconds", "30");
+  schedForm.set("start_at", new Date(Date.now() + 2000).toISOString());
+  const schedule = await (await fetch(`${baseUrl}/schedules/yaml`, { method: "POST", body: schedForm })).json() as any;
+  if (!schedule.schedule_id) throw new Error(`POST /schedules/yaml failed: ${JSON.stringify(schedule)}`);
+  const fired = await poll("the schedule's first fire", async () => {
+    const s = await (await fetch(`${baseUrl}/schedules/${schedule.schedule_id}`)).json() as any;
+    return s.last_run_id ? s : null;
+  });
+  printRun(`\nschedule ${schedule.schedule_id} (every 30 s), first run ${fired.last_run_id}`, await follow(fired.last_run_id));
+
   say(`\ndashboard: ${baseUrl}/   (runs, workers, queues)`);
   say(`try:       dist/pyoco client --server ${baseUrl} list --output table`);
+  say(`           dist/pyoco client --server ${baseUrl} schedules --output table`);
   if (!realPyoco) say(`(running on the Pyoco test double — pip install pyoco for the real engine)`);
   if (exitAtOnce) await stopAll();
   else say("press Ctrl-C to stop everything");

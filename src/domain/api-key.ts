@@ -3,7 +3,7 @@
  * per-key salt and an optional pepper; the plaintext is never stored. Pure apart from randomness
  * and hashing (node:crypto), no I/O.
  */
-import { pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
+import { pbkdf2, pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
 
 export const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 export const SECRET_PATTERN = /^[A-Za-z0-9_-]{16,256}$/;
@@ -55,6 +55,22 @@ export function generateApiKey(tenantId: string, pepper: string | null, now: num
     salt_b64: b64url(salt), hash_b64: b64url(derive(secret, pepper, salt, KDF_ITERATIONS)), created_at: now, revoked_at: null,
   };
   return { record, apiKey: `pyoco_${keyId}.${secret}` };
+}
+
+/**
+ * The same check as verifyApiKey, with the PBKDF2 run on the thread pool: a gateway under a
+ * wrong-secret attack keeps its event loop (issue 10). Never rejects.
+ */
+export async function verifyApiKeyAsync(record: ApiKeyRecord, keyId: string, secret: string, pepper: string | null): Promise<boolean> {
+  if (record.revoked_at != null || record.key_id !== keyId) return false;
+  try {
+    const expected = Buffer.from(record.hash_b64, "base64url");
+    const actual = await new Promise<Buffer>((resolve, reject) => {
+      pbkdf2(Buffer.from(secret + (pepper ?? ""), "utf8"), Buffer.from(record.salt_b64, "base64url"), record.iterations, 32, "sha256",
+        (err, key) => (err ? reject(err) : resolve(key)));
+    });
+    return expected.length === actual.length && timingSafeEqual(expected, actual);
+  } catch { return false; }
 }
 
 /** Constant-time verification; revoked or mismatched records fail. */

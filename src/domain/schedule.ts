@@ -263,7 +263,8 @@ function advance(r: ScheduleRecord, slot: number, now: number, graceSec: number)
 /**
  * The record after the fire of `slot` became run `runId` (submitted by `owner` at `now`).
  * Idempotent: applied to a record that already counts this run, it changes nothing but the lease.
- * If the record moved on meanwhile (paused, resumed, fired elsewhere) its fire time is kept.
+ * If the record moved on meanwhile (paused, resumed, fired elsewhere) its fire time is kept,
+ * except that a one-shot always ends COMPLETED once its run exists.
  */
 export function afterDispatch(r: ScheduleRecord, p: { slot: number; runId: string; now: number; owner: string; graceSec: number }): ScheduleRecord {
   let out: ScheduleRecord = { ...r, lease_until: null, lease_owner: null };
@@ -273,7 +274,9 @@ export function afterDispatch(r: ScheduleRecord, p: { slot: number; runId: strin
       dispatch_count: (num(r.dispatch_count) ?? 0) + 1, last_error: null, last_dispatched_by: p.owner,
     };
   }
-  return nextFireAt(r) === p.slot ? advance(out, p.slot, p.now, p.graceSec) : out;
+  // A one-shot that made its run is done, even if it was paused while the fire was in flight.
+  if (nextFireAt(r) === p.slot || scheduleType(r) === "once") return advance(out, p.slot, p.now, p.graceSec);
+  return out;
 }
 
 /** The record after a missed slot was dropped (policy `skip`). */

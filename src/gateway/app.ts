@@ -21,6 +21,7 @@
 import { Elysia } from "elysia";
 import { createAuthenticator } from "./auth.ts";
 import { limitRequestBody } from "./body-limit.ts";
+import { peerAddress, rememberPeer } from "./peer.ts";
 import type { GatewayDeps } from "./deps.ts";
 import { countRequests } from "./http-metrics.ts";
 import { errorResponse, HttpError, jsonResponse, METHOD_NOT_ALLOWED_DETAIL, NOT_FOUND_DETAIL } from "./http-errors.ts";
@@ -120,13 +121,19 @@ function withRequestGuards(app: GatewayApp, deps: GatewayDeps): GatewayApp {
     const path = wellFormedPath(url.pathname);
     if (path !== url.pathname || url.origin.length < 11) {
       url = new URL(path + url.search, url.origin.length < 11 ? "http://localhost" : url.origin);
-      request = new Request(url, request);
+      request = keepPeer(request, new Request(url, request));
     }
     const limited = limitRequestBody(request, url.pathname, deps.settings.httpMaxBodyBytes);
     if (limited instanceof Error) return Promise.resolve(errorResponse(limited, deps.log, request));
-    return handle(limited);
+    return handle(keepPeer(request, limited));
   };
   return app;
+}
+
+/** A rewritten request keeps the socket peer serve.ts recorded for the original (auth throttling, wheel history). */
+function keepPeer(original: Request, next: Request): Request {
+  if (next !== original) rememberPeer(next, peerAddress(original) ?? undefined);
+  return next;
 }
 
 /** The path with every segment that does not percent-decode as UTF-8 re-encoded from its lenient decoding. */

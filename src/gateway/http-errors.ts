@@ -2,7 +2,7 @@
  * The ONE error → HTTP response mapping of the gateway (http-contract.md §0.1–§0.2).
  *
  *   HttpError(status, detail)      → status  {"detail": detail}        (handler errors, fixed strings)
- *   AuthError (auth.ts)            → 401/403 {"detail": "api key required" | "invalid api key"}
+ *   AuthError (auth.ts)            → 401/403 {"detail": "api key required" | "invalid api key"}, 429 (+ Retry-After) when throttled
  *   RequestValidationError(issues) → 422     {"detail": [issue, …]}    (FastAPI/pydantic list form)
  *   NatsUnavailableError           → 503     {"detail": "nats unavailable: <reason>"}
  *   RevisionConflictError          → 409     (a compare-and-set lost every retry; the client may retry)
@@ -61,7 +61,9 @@ export function errorResponse(err: unknown, log: Logger, request?: Request): Res
   const status = statusOf(err);
   if (err instanceof HttpError) return jsonResponse(status, { detail: err.detail, ...err.extra }, err.headers);
   if (err instanceof RequestValidationError) return jsonResponse(status, { detail: err.issues });
-  if (err instanceof AuthError) return jsonResponse(status, { detail: err.message });
+  if (err instanceof AuthError) {
+    return jsonResponse(status, { detail: err.message }, err.retryAfterSec ? { "retry-after": String(err.retryAfterSec) } : undefined);
+  }
   if (err instanceof BodyTooLargeError) return jsonResponse(status, { detail: BODY_TOO_LARGE_DETAIL, max_bytes: err.limit });
   const path = request ? new URL(request.url).pathname : undefined;
   if (err instanceof NatsUnavailableError) {

@@ -4,6 +4,7 @@
  * without an import cycle (app.ts imports the routes).
  */
 import type { AnyElysia } from "elysia";
+import { AuthError } from "./auth.ts";
 import type { GatewayDeps } from "./deps.ts";
 import type { RouteDoc } from "./routes/openapi.ts";
 
@@ -32,4 +33,16 @@ export type RoutePlugin = (app: GatewayApp, ctx: RouteContext) => GatewayApp;
 /** True when a snapshot may be shown to `caller` (http-contract.md §3.2: other tenants' runs look like 404). */
 export function visibleTo(snapshot: { tenant_id?: unknown }, caller: Caller | null): boolean {
   return caller === null || (snapshot.tenant_id ?? null) === caller.tenantId;
+}
+
+/**
+ * For long-lived answers (SSE): a re-check of the request's API key that says false once the key
+ * is revoked or refused, and true on other failures (a NATS outage is not a revocation).
+ * Undefined when auth is off.
+ */
+export function keyRecheck(ctx: RouteContext, request: Request, caller: Caller | null): (() => Promise<boolean>) | undefined {
+  if (caller === null) return undefined;
+  return async () => {
+    try { await ctx.authenticate(request); return true; } catch (err) { return !(err instanceof AuthError); }
+  };
 }

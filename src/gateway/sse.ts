@@ -78,9 +78,17 @@ export class SseStream {
  * `timeoutMs`, and the end when the client goes away (`signal`). Call `touch()` after sending an
  * event, `start()` once the first events are queued, and `dispose()` from the stream's onClose.
  */
-export function streamLifetime(stream: SseStream, opts: { heartbeatMs: number; timeoutMs: number; signal?: AbortSignal; heartbeat: () => SseEvent }) {
+/** How often an open stream re-checks its API key; with the auth cache a revocation closes it within ~1.5 s. */
+export const KEY_RECHECK_MS = 1000;
+
+export function streamLifetime(stream: SseStream, opts: {
+  heartbeatMs: number; timeoutMs: number; signal?: AbortSignal; heartbeat: () => SseEvent;
+  /** api_key mode: re-checked every KEY_RECHECK_MS; false (key revoked) closes the stream (issue 10 item 9). */
+  stillAuthorized?: () => Promise<boolean>;
+}) {
   let heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
   let timeoutTimer: ReturnType<typeof setTimeout> | undefined;
+  let keyTimer: ReturnType<typeof setInterval> | undefined;
   const onAbort = () => stream.close();
   const touch = () => {
     clearTimeout(heartbeatTimer);
@@ -93,12 +101,22 @@ export function streamLifetime(stream: SseStream, opts: { heartbeatMs: number; t
       if (stream.closed) return;
       touch();
       timeoutTimer = setTimeout(() => stream.close(), opts.timeoutMs);
+      const recheck = opts.stillAuthorized;
+      if (recheck) {
+        let checking = false;
+        keyTimer = setInterval(() => {
+          if (checking) return;
+          checking = true;
+          void recheck().then((ok) => { if (!ok) stream.close(); }, () => {}).finally(() => { checking = false; });
+        }, KEY_RECHECK_MS);
+      }
       if (opts.signal?.aborted) stream.close();
       else opts.signal?.addEventListener("abort", onAbort, { once: true });
     },
     dispose() {
       clearTimeout(heartbeatTimer);
       clearTimeout(timeoutTimer);
+      clearInterval(keyTimer);
       opts.signal?.removeEventListener("abort", onAbort);
     },
   };

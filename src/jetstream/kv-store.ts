@@ -8,7 +8,7 @@ import { NatsUnavailableError, RevisionConflictError } from "../domain/errors.ts
 import { parseWireBytes, wireBytes } from "../domain/json.ts";
 import { isValidKvKey } from "../domain/job.ts";
 import type { Logger } from "../lib/log.ts";
-import { sleep } from "../lib/async.ts";
+import { coalesced, sleep } from "../lib/async.ts";
 import { mapNatsError, type Connection } from "./connection.ts";
 
 export interface Versioned<T> { value: T; revision: number }
@@ -88,8 +88,13 @@ export class KvStore<T extends object> {
     throw new RevisionConflictError(key);
   }
 
-  /** Every live key's current value (small buckets such as the worker registry). */
-  async all(): Promise<Map<string, Versioned<T>>> {
+  /**
+   * Every live key's current value (small buckets such as the worker registry). Concurrent
+   * callers share reads (see `coalesced`): /workers, /queues and /metrics all come here.
+   */
+  readonly all: () => Promise<Map<string, Versioned<T>>> = coalesced(() => this.#readAll());
+
+  async #readAll(): Promise<Map<string, Versioned<T>>> {
     const out = new Map<string, Versioned<T>>();
     const handle = this.watch((e) => {
       if (e.value === null) out.delete(e.key);

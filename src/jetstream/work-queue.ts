@@ -5,6 +5,7 @@
 import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, ReplayPolicy, type Consumer, type JsMsg } from "@nats-io/jetstream";
 import { wireBytes } from "../domain/json.ts";
 import { mapNatsError, natsCall, type Connection } from "./connection.ts";
+import { coalesced } from "../lib/async.ts";
 import type { ResourceNames } from "./names.ts";
 
 const NS_PER_SEC = 1_000_000_000;
@@ -123,7 +124,14 @@ export class WorkQueue {
   }
 
   /** Per-tag queue figures from the stream's per-subject counts and consumer info. */
-  async tagInfo(tags?: string[]): Promise<TagQueueInfo[]> {
+  /** Concurrent callers asking about the same tags share one read (see `coalesced`). */
+  tagInfo(tags?: string[]): Promise<TagQueueInfo[]> {
+    return this.#tagInfo(JSON.stringify([...(tags ?? [])].sort()));
+  }
+
+  readonly #tagInfo = coalesced((key: string) => this.#readTagInfo(JSON.parse(key) as string[]));
+
+  async #readTagInfo(tags: string[]): Promise<TagQueueInfo[]> {
     return natsCall(async () => {
       const jsm = await this.conn.jsm();
       const info = await jsm.streams.info(this.names.workStream, { subjects_filter: `${this.names.workSubjectPrefix}.>` });

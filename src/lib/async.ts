@@ -50,3 +50,29 @@ export function whenAborted(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
 }
+
+/**
+ * Collapse concurrent calls of an expensive read: at most one call of `fn` per key runs at a time,
+ * and every caller that arrives meanwhile shares the ONE call that starts right after it — so each
+ * caller still gets a result read after it asked (never a stale one), while 50 concurrent callers
+ * cost two reads instead of 50.
+ */
+export function coalesced<T>(fn: (key: string) => Promise<T>): (key?: string) => Promise<T> {
+  const running = new Map<string, Promise<T>>();
+  const queued = new Map<string, Promise<T>>();
+  const start = (key: string): Promise<T> => {
+    const p = fn(key).finally(() => { if (running.get(key) === p) running.delete(key); });
+    running.set(key, p);
+    return p;
+  };
+  return (key = "") => {
+    const current = running.get(key);
+    if (!current) return start(key);
+    let next = queued.get(key);
+    if (!next) {
+      next = current.then(() => undefined, () => undefined).then(() => { queued.delete(key); return start(key); });
+      queued.set(key, next);
+    }
+    return next;
+  };
+}

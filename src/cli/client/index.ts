@@ -109,8 +109,10 @@ function httpHint(err: HttpStatusError, server: string): string {
     case 404:
       if (detail === "run not found") return `no such run at ${server}; \`pyoco client list --output table\` shows the runs`;
       if (detail === "worker not found") return `no such worker at ${server}; \`pyoco client workers --scope all --output table\` shows them`;
+      if (detail === "schedule not found") return `no such schedule at ${server}; \`pyoco client schedules --output table\` shows the schedules`;
       return `${server} has no ${err.method} ${err.path}; check that --server points at a pyoco gateway of this version`;
     case 413: return "the upload is larger than the gateway allows (PYOCO_WORKFLOW_YAML_MAX_BYTES on the gateway)";
+    case 409: return detail === "schedule is completed" ? "a completed schedule cannot be paused or resumed; create a new one with `pyoco client schedule-yaml`" : "check the request flags against the reason above";
     case 422: return "fix the value the reason names and run the command again";
     case 503: return `the gateway at ${server} cannot reach NATS: check \`pyoco nats status\` on the gateway's host and its PYOCO_NATS_URL`;
     default:

@@ -13,7 +13,7 @@ import { isTerminal } from "../../domain/run.ts";
 import type { FollowHandle } from "../../jetstream/index.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { HttpError, ok } from "../http-errors.ts";
-import { visibleTo, type Caller, type RouteContext, type RoutePlugin } from "../route-context.ts";
+import { keyRecheck, visibleTo, type Caller, type RouteContext, type RoutePlugin } from "../route-context.ts";
 import { SSE_HEADERS, SseStream, streamLifetime } from "../sse.ts";
 import { isPlainObject, parseQuery } from "../validation.ts";
 import { LOG_DOCS, LOGS_QUERY, LOGS_WATCH_QUERY } from "./logs-schemas.ts";
@@ -42,7 +42,7 @@ export const logsRoutes: RoutePlugin = (app, ctx) => {
       const caller = await ctx.authenticate(request);
       const header = request.headers.get("last-event-id") ?? q.last_event_id;
       const afterSeq = Math.max(q.since_seq, parseSeq(header));
-      return openLogWatch(ctx.deps, { runId: params.run_id, caller, afterSeq, timeoutMs: q.timeout_sec * 1000, heartbeatMs: DEFAULT_HEARTBEAT_MS, signal: request.signal });
+      return openLogWatch(ctx.deps, { runId: params.run_id, caller, afterSeq, timeoutMs: q.timeout_sec * 1000, heartbeatMs: DEFAULT_HEARTBEAT_MS, signal: request.signal, stillAuthorized: keyRecheck(ctx, request, caller) });
     });
 };
 
@@ -65,6 +65,8 @@ interface LogWatchOptions {
   timeoutMs: number;
   heartbeatMs: number;
   signal?: AbortSignal;
+  /** api_key mode: closes the stream once the key is revoked (issue 10 item 9). */
+  stillAuthorized?: () => Promise<boolean>;
 }
 
 async function openLogWatch(deps: GatewayDeps, opts: LogWatchOptions): Promise<Response> {
@@ -87,7 +89,7 @@ async function openLogWatch(deps: GatewayDeps, opts: LogWatchOptions): Promise<R
     onClose: () => { unsubscribe(); follow?.stop(); clearTimeout(graceTimer); lifetime.dispose(); },
   });
   const lifetime = streamLifetime(stream, {
-    heartbeatMs: opts.heartbeatMs, timeoutMs: opts.timeoutMs, signal: opts.signal,
+    heartbeatMs: opts.heartbeatMs, timeoutMs: opts.timeoutMs, signal: opts.signal, stillAuthorized: opts.stillAuthorized,
     heartbeat: () => ({ event: "heartbeat", data: { run_id: runId, ts: Date.now() / 1000 } }),
   });
 

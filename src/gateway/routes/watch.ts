@@ -6,10 +6,11 @@
  * any number of watchers of a run cost no extra NATS traffic. Each `snapshot` frame carries the
  * KV revision as its `id:`; a reconnecting client sends it back as `Last-Event-ID` (or
  * `?last_event_id=`) and gets the current snapshot only if it is newer, then every later change.
- * The stream ends after the terminal snapshot, at `timeout_sec`, or when the run is deleted.
+ * The stream ends after the terminal snapshot, at `timeout_sec`, when the run is deleted, or (api_key
+ * mode) within about a second and a half after the caller's key is revoked.
  */
 import { isTerminal, type RunSnapshot } from "../../domain/run.ts";
-import { visibleTo, type Caller, type RoutePlugin } from "../route-context.ts";
+import { keyRecheck, visibleTo, type Caller, type RoutePlugin } from "../route-context.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { HttpError } from "../http-errors.ts";
 import type { RunChange } from "../run-index.ts";
@@ -46,6 +47,11 @@ export interface WatchOptions {
   caller: Caller | null;
   /** Aborted when the client goes away. */
   signal?: AbortSignal;
+  /**
+   * api_key mode: re-checks the caller's key every KEY_RECHECK_MS; false (revoked, or refused)
+   * closes the stream (issue 10 item 9). A NATS failure should answer true: an outage is not a revocation.
+   */
+  stillAuthorized?: () => Promise<boolean>;
 }
 
 function parseLastEventId(raw: string | null | undefined): number {
@@ -82,6 +88,7 @@ export async function openRunWatch(deps: GatewayDeps, opts: WatchOptions): Promi
   const lifetime = streamLifetime(stream, {
     heartbeatMs: opts.heartbeatMs, timeoutMs: opts.timeoutMs, signal: opts.signal,
     heartbeat: () => ({ event: "heartbeat", data: { run_id: runId, ts: deps.clock.now() } }),
+    stillAuthorized: opts.stillAuthorized,
   });
 
   let lastRevision = opts.lastEventId;
@@ -136,6 +143,7 @@ export function watchRoutesWith(opts: { heartbeatMs?: number } = {}): RoutePlugi
       lastEventId: parseLastEventId(request.headers.get("last-event-id") ?? q.last_event_id),
       caller,
       signal: request.signal,
+      stillAuthorized: keyRecheck(ctx, request, caller),
     });
   });
 }

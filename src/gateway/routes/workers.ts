@@ -8,7 +8,7 @@
 import { NatsUnavailableError } from "../../domain/errors.ts";
 import { deriveWorkerState, isAlive, normalizeWorkerRecord, WORKER_STATES, type WorkerRecord, type WorkerState } from "../../domain/worker-record.ts";
 import type { PyocoJetStream } from "../../jetstream/index.ts";
-import type { RoutePlugin } from "../route-context.ts";
+import { visibleTo, type RoutePlugin } from "../route-context.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { HttpError, ok } from "../http-errors.ts";
 import { isPlainObject, issue, parseQuery, readJsonObject, RequestValidationError, type QuerySpec } from "../validation.ts";
@@ -78,6 +78,22 @@ export function selectWorkers(views: WorkerView[], f: WorkersFilter): Record<str
     .map((v) => ({ ...v.record, state: v.state, heartbeat_at: v.record.last_heartbeat_at }));
 }
 
+/** Marks a run the index does not know: never visible to a tenant. */
+const UNKNOWN_TENANT = Symbol("unknown tenant");
+
+/** The row with run ids the caller may not see replaced by null (lists: left out). */
+export function hideForeignRunIds(row: Record<string, unknown>, visible: (runId: unknown) => boolean): Record<string, unknown> {
+  const out = { ...row };
+  for (const field of ["current_run_id", "last_run_id"]) {
+    if (out[field] != null && !visible(out[field])) {
+      out[field] = null;
+      if (field === "last_run_id") out.last_run_status = null;
+    }
+  }
+  if (Array.isArray(out.current_run_ids)) out.current_run_ids = out.current_run_ids.filter(visible);
+  return out;
+}
+
 /** pydantic lax bool for the PATCH body: true/false, 0/1, and the usual words. */
 function laxBool(v: unknown): boolean | undefined {
   if (typeof v === "boolean") return v;
@@ -107,9 +123,13 @@ export const workersRoutes: RoutePlugin = (app, ctx) => {
     .get("/workers", async ({ request }) => {
       const q = parseQuery(new URL(request.url).searchParams, WORKERS_QUERY);
       const filter = workersFilter(q);
-      await ctx.authenticate(request);
+      const caller = await ctx.authenticate(request);
       const views = await readWorkers(deps.js, deps.clock.now(), deps.settings.workerDisconnectTimeoutSec);
-      return ok(selectWorkers(views, filter));
+      const rows = selectWorkers(views, filter);
+      if (caller === null) return ok(rows);
+      // api_key mode: a worker serves every tenant; another tenant's run ids are not this caller's business.
+      const visible = (runId: unknown) => typeof runId === "string" && visibleTo({ tenant_id: deps.index.summary(runId)?.tenant_id ?? UNKNOWN_TENANT }, caller);
+      return ok(rows.map((row) => hideForeignRunIds(row, visible)));
     })
     .patch("/workers/:worker_id", async ({ params, request }) => {
       const hidden = await readHiddenBody(request);

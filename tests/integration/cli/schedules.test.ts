@@ -80,6 +80,7 @@ describe("pyoco client schedule-*", () => {
     const missing = await client("schedule-delete", "--schedule-id", "no-such-id");
     expect(missing.code).toBe(1);
     expect(missing.err).toContain("schedule not found");
+    expect(missing.err).toContain("pyoco client schedules --output table");
 
     const noFlag = await client("schedule-pause");
     expect(noFlag.code).not.toBe(0);

@@ -155,6 +155,14 @@ describe("after a fire", () => {
     expect(after).toMatchObject({ status: "PAUSED", next_run_at: null, dispatch_count: 1, last_run_id: "r" });
   });
 
+  test("a one-shot paused while its fire was in flight still ends COMPLETED (resume cannot fire it twice)", () => {
+    const r = record({ type: "once", runAt: T0 + 60 });
+    const paused = (pauseRecord(r, T0 + 60) as { record: ScheduleRecord }).record;
+    const after = afterDispatch(paused, { slot: T0 + 60, runId: "r", now: T0 + 60.1, owner: "a", graceSec: GRACE });
+    expect(after).toMatchObject({ status: "COMPLETED", next_run_at: null, dispatch_count: 1 });
+    expect(resumeRecord(after, T0 + 61)).toEqual({ ok: false, reason: "schedule is completed" });
+  });
+
   test("a failed submit records the error and keeps the fire time (retried)", () => {
     const r = claimRecord(record({ type: "once", runAt: T0 + 60 }), T0 + 60, 1, "a");
     const after = afterFailure(r, { error: "NatsUnavailableError: nats unavailable: disconnected", now: T0 + 61 });
