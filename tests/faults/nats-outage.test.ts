@@ -3,7 +3,8 @@
  * same port and store, while four clients keep submitting runs to a listening gateway served by
  * one worker subprocess. Expected: every answer is 200 or 503 (no other status, no hang, no
  * dropped connection); every run answered 200 exists and completes; the same gateway and the
- * same worker process recover without a restart.
+ * same worker process recover without a restart. (Found: submits in flight when NATS went away
+ * waited 5-10 s for NATS.js request timeouts; they now fail fast with 503.)
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { isTerminal } from "../../src/domain/run.ts";
@@ -32,7 +33,13 @@ afterAll(async () => {
   await nats?.stop();
 });
 
-interface Answer { status: number | "error"; runId?: string; detail?: string; at: number }
+/**
+ * A submit that waits longer than this hung: it is below one NATS request timeout (5 s), so an
+ * answer that sat out a request timeout made before the outage shows as a hang.
+ */
+const HANG_MS = 4_000;
+
+interface Answer { status: number | "error"; runId?: string; detail?: string; at: number; ms?: number }
 
 test("NATS SIGTERM and kill -9 under continuous submits: 200 or 503 only, every accepted run completes, no restarts", async () => {
   const answers: Answer[] = [];
@@ -44,10 +51,10 @@ test("NATS SIGTERM and kill -9 under continuous submits: 200 or 503 only, every 
       try {
         const res = await fetch(`${gw.baseUrl}/runs`, {
           method: "POST", headers: { "content-type": "application/json" },
-          body: JSON.stringify({ flow_name: "add", params: { x: seq++ }, tag: TAG }), signal: AbortSignal.timeout(10_000),
+          body: JSON.stringify({ flow_name: "add", params: { x: seq++ }, tag: TAG }), signal: AbortSignal.timeout(HANG_MS),
         });
         const body = await res.json().catch(() => ({})) as { run_id?: string; detail?: string };
-        answers.push({ status: res.status, runId: body.run_id, detail: body.detail, at });
+        answers.push({ status: res.status, runId: body.run_id, detail: body.detail, at, ms: performance.now() - at });
       } catch (err) {
         answers.push({ status: "error", detail: String(err), at });
       }
@@ -94,5 +101,6 @@ test("NATS SIGTERM and kill -9 under continuous submits: 200 or 503 only, every 
   // The same processes recovered: the gateway answers lists again, the worker never exited.
   expect((await fetch(`${gw.baseUrl}/runs?limit=1`)).status).toBe(200);
   expect(await Promise.race([worker.exited.then(() => "exited"), Bun.sleep(0).then(() => "running")])).toBe("running");
-  console.log(`[nats outage] ${answers.length} submits: ${accepted.length} accepted, ${answers.filter((a) => a.status === 503).length} × 503`);
+  const slowest = Math.max(...answers.map((a) => a.ms ?? 0));
+  console.log(`[nats outage] ${answers.length} submits: ${accepted.length} accepted, ${answers.filter((a) => a.status === 503).length} × 503, slowest answer ${Math.round(slowest)} ms`);
 }, 240_000);
