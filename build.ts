@@ -1,10 +1,14 @@
 /**
  * Builds the single executable `dist/pyoco` (toolchain.md §2): host target only (works offline),
- * bytecode for a fast start, `static/` embedded as assets, the runner script embedded through its
+ * bytecode for a fast start, the dashboard embedded as assets (`static/` plus `app.js`, the
+ * TypeScript of src/dashboard bundled for the browser), the runner script embedded through its
  * text import, and NO auto-loading of `.env`/`bunfig.toml` from the user's directory (the app has
  * its own `.env` handling, PYOCO_LOAD_DOTENV / PYOCO_ENV_FILE). Never strip the result.
  */
-import { mkdirSync } from "node:fs";
+import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { bundleDashboard } from "./src/dashboard/bundle.ts";
+import { DASHBOARD_BUNDLE } from "./src/gateway/assets.ts";
 
 const outfile = process.argv[2] ?? "dist/pyoco";
 mkdirSync("dist", { recursive: true });
@@ -17,10 +21,18 @@ function gitCommit(): string {
 }
 
 const started = performance.now();
+// The embedded directory must be named `static` (entries are named `static/<file>`): stage the
+// hand-written files and the freshly bundled app.js together.
+const assetsDir = join("dist", ".dashboard", "static");
+rmSync(assetsDir, { recursive: true, force: true });
+mkdirSync(assetsDir, { recursive: true });
+cpSync("static", assetsDir, { recursive: true });
+writeFileSync(join(assetsDir, DASHBOARD_BUNDLE), await bundleDashboard());
+
 const args = [
   "build", "--compile", "--bytecode", "--format=esm", "--minify-whitespace", "--minify-syntax",
   "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
-  "--asset=static",
+  `--asset=${assetsDir}`,
   `--define`, `PYOCO_BUILD_COMMIT=${JSON.stringify(gitCommit())}`,
   "src/main.ts", "--outfile", outfile,
 ];

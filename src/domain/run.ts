@@ -125,12 +125,19 @@ export function cancelRequested(snapshot: Pick<RunSnapshot, "status" | "cancel_r
   return snapshot.cancel_requested_at != null || snapshot.status === "CANCELLING" || snapshot.status === "CANCELLED";
 }
 
-/** Summary kept in the gateway's in-memory index and returned by list endpoints (http-contract.md §1.11). */
+/**
+ * Summary kept in the gateway's in-memory index and returned by list endpoints: the list view of
+ * http-contract.md §1.11 plus, additively, `requeue_reason` (only on a requeued run waiting for a
+ * worker) and `start_time`/`end_time`, so a runs table can show start and duration without a
+ * request per run.
+ */
 export const SUMMARY_KEYS = [
   "run_id", "schedule_id", "flow_name", "tag", "tags", "tenant_id", "api_key_id", "status",
   "updated_at", "heartbeat_at", "worker_id", "error",
   // additive, present only on a requeued run waiting for a worker
   "requeue_reason",
+  // additive: start and duration in the dashboard's runs table
+  "start_time", "end_time",
 ] as const;
 
 export function summarize(snapshot: Record<string, unknown>): Record<string, unknown> {

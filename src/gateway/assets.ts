@@ -2,12 +2,15 @@
  * The dashboard's static files (`static/`), found both when running from source and inside the
  * compiled binary. `build.ts` compiles with `--asset=static`, which embeds every file as a
  * `Bun.embeddedFiles` entry named `static/<path>` (a Blob with the right `.type`); from source
- * the files are read from the repository's `static/` directory next to `src/`.
+ * the files are read from the repository's `static/` directory next to `src/`, except `app.js`:
+ * the dashboard is TypeScript (src/dashboard), bundled by build.ts for the binary and bundled in
+ * memory on first use when running from source.
  *
  *   const file = await staticAsset("app.js");   // Blob | null (null: missing or outside static/)
  */
 import { statSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
+import { bundleDashboard } from "../dashboard/bundle.ts";
 
 const EMBEDDED_PREFIX = "static/";
 
@@ -40,12 +43,27 @@ export function safeAssetPath(path: string): string | null {
   return parts.join("/");
 }
 
+/** The bundle's name under static/ (build.ts writes it there in the binary). */
+export const DASHBOARD_BUNDLE = "app.js";
+
+let sourceBundle: Promise<Blob> | undefined;
+
+/** From source: the dashboard bundled once per process (a failed bundle is retried next time). */
+function bundledFromSource(): Promise<Blob> {
+  sourceBundle ??= bundleDashboard().then(
+    (js) => new Blob([js], { type: "text/javascript;charset=utf-8" }),
+    (err) => { sourceBundle = undefined; throw err; },
+  );
+  return sourceBundle;
+}
+
 /** A file under `static/` (embedded copy first, then the source tree), or null when missing or unsafe. */
 export async function staticAsset(path: string): Promise<Blob | null> {
   const rel = safeAssetPath(path);
   if (rel === null) return null;
   const fromBinary = embeddedAssets().get(rel);
   if (fromBinary) return fromBinary;
+  if (rel === DASHBOARD_BUNDLE) return bundledFromSource();
   const full = join(SOURCE_STATIC_DIR, rel);
   // Belt and braces: never serve anything outside static/, whatever the normalisation did.
   if (!full.startsWith(SOURCE_STATIC_DIR + sep)) return null;

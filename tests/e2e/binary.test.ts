@@ -76,6 +76,15 @@ describe.skipIf(!present)("compiled binary", () => {
     expect(list.out.split("\n")[0]).toMatch(/^run_id +status +flow_name +tag +updated_at/);
     expect(list.out).toContain(runId);
 
+    // The dashboard is embedded: the page, its stylesheet and the bundled TypeScript (no files on disk).
+    const page = await fetch(`${server}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<script type="module" src="/static/app.js">');
+    const js = await fetch(`${server}/static/app.js`);
+    expect(js.headers.get("content-type")).toContain("javascript");
+    expect(await js.text()).toContain("Pyoco Control Deck");
+    expect((await fetch(`${server}/static/styles.css`)).status).toBe(200);
+
     const natsPid = Number(/nats-server \(pid (\d+)\)/.exec(upErr)![1]);
     expect(isAlive(natsPid)).toBe(true);
     up.kill("SIGTERM");

@@ -2,6 +2,7 @@
  * Query specs and OpenAPI descriptions of the run endpoints (http-contract.md §1.7–§1.11, §1.13).
  * The query specs are what the routes validate with, so the document and the behaviour agree.
  */
+import { SUMMARY_KEYS } from "../../domain/run.ts";
 import { queryParameters, type QuerySpec } from "../validation.ts";
 import { pathParam, type JsonSchema, type RouteDoc } from "./openapi.ts";
 
@@ -51,8 +52,7 @@ const SNAPSHOT: JsonSchema = {
 
 const SUMMARY: JsonSchema = {
   type: "object", description: "list view: only these keys, and only those present in the snapshot",
-  properties: Object.fromEntries(["run_id", "schedule_id", "flow_name", "tag", "tags", "tenant_id", "api_key_id", "status", "updated_at", "heartbeat_at", "worker_id", "error"]
-    .map((k) => [k, (SNAPSHOT.properties as Record<string, unknown>)[k]])),
+  properties: Object.fromEntries(SUMMARY_KEYS.map((k) => [k, (SNAPSHOT.properties as Record<string, unknown>)[k] ?? {}])),
 };
 
 const NOT_FOUND = { 404: { description: "run not found (also for ids outside the NATS key alphabet and other tenants' runs)" } };

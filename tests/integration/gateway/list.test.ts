@@ -48,7 +48,7 @@ describe("GET /runs", () => {
     expect(ids(r.json).slice(0, 3)).toEqual([runs.c.run_id, runs.b.run_id, runs.a.run_id]);
     const c = r.json.find((x: { run_id: string }) => x.run_id === runs.c.run_id);
     // Only the list-view keys that the snapshot has; never task_records or the sha.
-    expect(Object.keys(c)).toEqual(["run_id", "schedule_id", "flow_name", "tag", "tags", "tenant_id", "api_key_id", "status", "updated_at", "heartbeat_at", "error"]);
+    expect(Object.keys(c)).toEqual(["run_id", "schedule_id", "flow_name", "tag", "tags", "tenant_id", "api_key_id", "status", "updated_at", "heartbeat_at", "error", "start_time", "end_time"]);
     expect(r.json.find((x: { run_id: string }) => x.run_id === runs.a.run_id).worker_id).toBe("w1");
   });
 

@@ -1,0 +1,104 @@
+/**
+ * Fault suite, hostile input (issue 10): a gateway process (`pyoco up`, real nats-server) gets a
+ * corpus of 5,000 hostile requests (tests/faults/fuzz-corpus.ts: the known attack cases plus
+ * random requests against every documented route), 16 at a time. Expected: no answer >= 500
+ * other than 503, the gateway alive, still ready and serving, and its RSS back under 250 MB.
+ * PYOCO_FUZZ_SEED replays another corpus (the seed is printed on failure).
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { waitFor } from "../../src/lib/async.ts";
+import { startNatsServer, type NatsServer } from "../helpers/nats-server.ts";
+import { freePort } from "../helpers/ports.ts";
+import { REPO_ROOT } from "../helpers/worker.ts";
+import { buildCorpus, type FuzzRequest } from "./fuzz-corpus.ts";
+
+const CORPUS_SIZE = 5000;
+const CONCURRENCY = 16;
+const MAX_BODY = 1_048_576;          // the default PYOCO_HTTP_MAX_BODY_BYTES
+const RSS_LIMIT_BYTES = 250 * 1024 * 1024;
+const SEED = Number(process.env.PYOCO_FUZZ_SEED ?? 20261130);
+
+let nats: NatsServer;
+let gateway: ReturnType<typeof Bun.spawn>;
+let baseUrl: string;
+let gatewayLog = "";
+
+beforeAll(async () => {
+  nats = await startNatsServer();
+  const port = freePort();
+  baseUrl = `http://127.0.0.1:${port}`;
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("PYOCO_")) env[k] = v;
+  gateway = Bun.spawn([process.execPath, join(REPO_ROOT, "src/main.ts"), "up", "--host", "127.0.0.1", "--port", String(port), "--nats-url", nats.url], {
+    cwd: REPO_ROOT, env: { ...env, PYOCO_LOAD_DOTENV: "0", PYOCO_LOG_LEVEL: "ERROR" }, stdout: "pipe", stderr: "pipe",
+  });
+  void (async () => { for await (const chunk of gateway.stderr as ReadableStream<Uint8Array>) gatewayLog = (gatewayLog + new TextDecoder().decode(chunk)).slice(-20_000); })();
+  void (async () => { for await (const chunk of gateway.stdout as ReadableStream<Uint8Array>) gatewayLog = (gatewayLog + new TextDecoder().decode(chunk)).slice(-20_000); })();
+  await waitFor(async () => (await fetch(`${baseUrl}/health/ready`).catch(() => null))?.status === 200, { timeoutMs: 20_000, what: "gateway ready" });
+});
+
+afterAll(async () => {
+  gateway?.kill("SIGTERM");
+  await Promise.race([gateway?.exited, Bun.sleep(5000)]);
+  gateway?.kill("SIGKILL");
+  await nats?.stop();
+});
+
+function rssBytes(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
+  return Number(line?.match(/(\d+)/)?.[1] ?? 0) * 1024;
+}
+
+interface Outcome { req: FuzzRequest; status: number; detail: string }
+
+async function send(req: FuzzRequest): Promise<Outcome> {
+  try {
+    const res = await fetch(baseUrl + req.target, {
+      method: req.method, headers: req.headers, body: req.body, signal: AbortSignal.timeout(15_000), duplex: "half",
+    } as RequestInit);
+    const text = await res.text();
+    return { req, status: res.status, detail: text.slice(0, 200) };
+  } catch (err) {
+    return { req, status: 0, detail: String(err).slice(0, 200) };   // no answer (connection closed or timed out)
+  }
+}
+
+test("5,000 hostile requests: no 5xx but 503, gateway healthy, RSS back under 250 MB", async () => {
+  const routes = Object.entries((await (await fetch(`${baseUrl}/openapi.json`)).json() as { paths: Record<string, Record<string, unknown>> }).paths)
+    .flatMap(([path, methods]) => Object.keys(methods).map((method) => ({ method, path })));
+  expect(routes.length).toBeGreaterThan(5);
+  const corpus = buildCorpus({ seed: SEED, size: CORPUS_SIZE, routes, maxBodyBytes: MAX_BODY });
+  expect(corpus.length).toBe(CORPUS_SIZE);
+
+  const outcomes: Outcome[] = [];
+  let next = 0;
+  let peakRss = 0;
+  const sampler = setInterval(() => { try { peakRss = Math.max(peakRss, rssBytes(gateway.pid)); } catch { /* exited */ } }, 200);
+  const started = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < corpus.length) outcomes.push(await send(corpus[next++]!));
+  }));
+  clearInterval(sampler);
+  const seconds = (performance.now() - started) / 1000;
+
+  const describe = (o: Outcome) => `${o.req.kind}: ${o.req.method} ${o.req.target.slice(0, 120)} → ${o.status} ${o.detail}`;
+  const serverErrors = outcomes.filter((o) => o.status >= 500 && o.status !== 503).map(describe);
+  // A 413 may reach the client as a closed connection while it is still sending a huge body; any
+  // other request must get an answer.
+  const unanswered = outcomes.filter((o) => o.status === 0 && !o.req.kind.startsWith("big-")).map(describe);
+  const byStatus: Record<number, number> = {};
+  for (const o of outcomes) byStatus[o.status] = (byStatus[o.status] ?? 0) + 1;
+  console.log(`fuzz seed ${SEED}: ${outcomes.length} requests in ${seconds.toFixed(1)} s, statuses ${JSON.stringify(byStatus)}, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB`);
+  if (serverErrors.length || unanswered.length) console.log(`seed ${SEED}; gateway log tail:\n${gatewayLog.slice(-4000)}`);
+
+  expect(serverErrors).toEqual([]);
+  expect(unanswered).toEqual([]);
+  expect(gateway.exitCode).toBeNull();
+  expect((await fetch(`${baseUrl}/health/ready`)).status).toBe(200);
+  const ok = await fetch(`${baseUrl}/runs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ flow_name: "after-fuzz" }) });
+  expect(ok.status).toBe(200);
+  const rss = await waitFor(() => { const r = rssBytes(gateway.pid); return r < RSS_LIMIT_BYTES ? r : null; }, { timeoutMs: 30_000, intervalMs: 250, what: "gateway RSS under 250 MB" });
+  console.log(`gateway RSS after the corpus: ${(rss / 2 ** 20).toFixed(0)} MB`);
+}, 120_000);
