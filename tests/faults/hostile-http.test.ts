@@ -102,3 +102,19 @@ test("5,000 hostile requests: no 5xx but 503, gateway healthy, RSS back under 25
   const rss = await waitFor(() => { const r = rssBytes(gateway.pid); return r < RSS_LIMIT_BYTES ? r : null; }, { timeoutMs: 30_000, intervalMs: 250, what: "gateway RSS under 250 MB" });
   console.log(`gateway RSS after the corpus: ${(rss / 2 ** 20).toFixed(0)} MB`);
 }, 120_000);
+
+test("four 100 MB bodies at once and a 130 MB chunked one: 413, and the gateway's RSS stays low", async () => {
+  let peak = rssBytes(gateway.pid);
+  const sampler = setInterval(() => { try { peak = Math.max(peak, rssBytes(gateway.pid)); } catch { /* exited */ } }, 20);
+  const body = new Uint8Array(100 * 1024 * 1024).fill(0x20);
+  const post = (b: BodyInit) => fetch(`${baseUrl}/runs`, { method: "POST", headers: { "content-type": "application/json" }, body: b, duplex: "half" } as RequestInit)
+    .then((r) => r.status, () => 0);
+  const declared = await Promise.all(Array.from({ length: 4 }, () => post(body)));
+  const chunk = new Uint8Array(1 << 20).fill(0x20);
+  const chunked = await post(new ReadableStream<Uint8Array>({ start(c) { for (let i = 0; i < 130; i++) c.enqueue(chunk); c.close(); } }));
+  clearInterval(sampler);
+  console.log(`huge bodies: ${JSON.stringify(declared)} ${chunked}; gateway peak RSS ${(peak / 2 ** 20).toFixed(0)} MB`);
+  expect(declared).toEqual([413, 413, 413, 413]);
+  expect(chunked).toBe(413);
+  expect(peak).toBeLessThan(RSS_LIMIT_BYTES);
+}, 60_000);

@@ -111,7 +111,11 @@ function httpHint(err: HttpStatusError, server: string): string {
       if (detail === "worker not found") return `no such worker at ${server}; \`pyoco client workers --scope all --output table\` shows them`;
       if (detail === "schedule not found") return `no such schedule at ${server}; \`pyoco client schedules --output table\` shows the schedules`;
       return `${server} has no ${err.method} ${err.path}; check that --server points at a pyoco gateway of this version`;
-    case 413: return "the upload is larger than the gateway allows (PYOCO_WORKFLOW_YAML_MAX_BYTES on the gateway)";
+    case 413:
+      if (detail === "job too large") return "the params are larger than one NATS message may carry; pass a reference (a path or URL) instead of the data";
+      if (detail === "request body too large") return "the request is larger than the gateway allows (PYOCO_HTTP_MAX_BODY_BYTES on the gateway); send less data";
+      return "the upload is larger than the gateway allows (PYOCO_WORKFLOW_YAML_MAX_BYTES on the gateway)";
+    case 429: return "too many failed API-key checks from here or for this key id: wait for the Retry-After time, then use a valid --api-key";
     case 409: return detail === "schedule is completed" ? "a completed schedule cannot be paused or resumed; create a new one with `pyoco client schedule-yaml`" : "check the request flags against the reason above";
     case 422: return "fix the value the reason names and run the command again";
     case 503: return `the gateway at ${server} cannot reach NATS: check \`pyoco nats status\` on the gateway's host and its PYOCO_NATS_URL`;
