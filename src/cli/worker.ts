@@ -14,6 +14,7 @@ import { whenAborted } from "../lib/async.ts";
 import { createLogger } from "../lib/log.ts";
 import { resolvePython, RunnerStartupError, PythonNotFoundError } from "../runner/index.ts";
 import { Worker } from "../worker/index.ts";
+import { redactNatsUrl } from "../jetstream/index.ts";
 import { numberFlag, parseFlags, usageError as commandUsageError, type CommandHelp } from "./args.ts";
 import type { Command } from "./command.ts";
 import { CliFailure, CliUsageError, headline } from "./errors.ts";
@@ -110,12 +111,14 @@ const command: Command = {
       settings, workerId, tags, python, resolver, concurrency, maxRunsPerProcess: maxRuns, workDir, drainTimeoutSec: drainSec, log,
       allowedModules: settings.workerAllowedModules,
       onRunnerStderr: (_pid, chunk) => io.stderr(new TextDecoder().decode(chunk)),
+      startSignal: io.signal,
     });
     try {
       try {
         await worker.start();
       } catch (err) {
-        throw startupFailure(err, { python, resolver, natsUrl: settings.natsUrl });
+        if (io.signal.aborted) { log.info("shutdown requested during start-up", { signal: io.signalName(), worker_id: workerId }); return 0; }
+        throw startupFailure(err, { python, resolver, natsUrl: redactNatsUrl(settings.natsUrl) });
       }
       log.info("worker started", { worker_id: workerId, tags, instance_id: worker.instanceId, concurrency, max_runs_per_process: maxRuns, pyoco: worker.runnerInfo?.pyoco });
       await whenAborted(io.signal);
@@ -142,7 +145,7 @@ function startupFailure(err: unknown, ctx: { python: string; resolver?: string; 
     return new CliFailure("ERR-PYOCO-0030", "ERR-PYOCO-0030: cannot start the Python runner", err.message, hint, tail || undefined);
   }
   if (err instanceof NatsUnavailableError) {
-    return new CliFailure("ERR-PYOCO-0003", headline("ERR-PYOCO-0003"), `${err.message} (${ctx.natsUrl})`,
+    return new CliFailure("ERR-PYOCO-0003", headline("ERR-PYOCO-0003"), `${err.message} (${ctx.natsUrl})`, err.hint ??
       "start NATS (pyoco nats up, or pyoco up --with-nats-bootstrap) or pass --nats-url / PYOCO_NATS_URL");
   }
   return err instanceof Error ? err : new Error(String(err));

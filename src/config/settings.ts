@@ -68,11 +68,28 @@ const optional = (): SettingSpec<string | null> => ({ env: "", default: null, pa
 const BUCKET = /^[a-zA-Z0-9_-]+$/;
 const SUBJECT_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 const TAG = /^[A-Za-z0-9_-]+$/;
-const NATS_URL = /^(nats|tls|ws|wss):\/\/[^\s]+$|^[A-Za-z0-9.-]+:\d+$/;
+/** One server URL, or a comma-separated seed list of them (a cluster): nats://a:4222,nats://b:4222. */
+const ONE_NATS_URL = String.raw`(?:(?:nats|tls):\/\/[^\s,]+|[A-Za-z0-9.-]+:\d+)`;
+const NATS_URL = new RegExp(`^\\s*${ONE_NATS_URL}(?:\\s*,\\s*${ONE_NATS_URL})*\\s*$`);
 
 function table() {
   return {
-    natsUrl: { ...pattern("nats://127.0.0.1:4222", NATS_URL, "nats://host:port"), env: "PYOCO_NATS_URL" },
+    natsUrl: { ...pattern("nats://127.0.0.1:4222", NATS_URL, "nats://host:port or a comma-separated list of them"), env: "PYOCO_NATS_URL" },
+    // Credentials and TLS of every pyoco NATS connection (gateway, worker, CLI). Never logged.
+    natsUser: { ...optional(), env: "PYOCO_NATS_USER" },
+    natsPassword: { ...optional(), env: "PYOCO_NATS_PASSWORD" },
+    natsToken: { ...optional(), env: "PYOCO_NATS_TOKEN" },
+    natsCreds: { ...optional(), env: "PYOCO_NATS_CREDS" },
+    natsTlsCa: { ...optional(), env: "PYOCO_NATS_TLS_CA" },
+    natsTlsCert: { ...optional(), env: "PYOCO_NATS_TLS_CERT" },
+    natsTlsKey: { ...optional(), env: "PYOCO_NATS_TLS_KEY" },
+    /** Route (node-to-node) credentials of `pyoco nats up` / `up --with-nats-bootstrap`; default: PYOCO_NATS_USER/PASSWORD. */
+    natsClusterUser: { ...optional(), env: "PYOCO_NATS_CLUSTER_USER" },
+    natsClusterPassword: { ...optional(), env: "PYOCO_NATS_CLUSTER_PASSWORD" },
+    /** How long the gateway and the worker keep retrying the first NATS connection: -1 = forever, 0 = one try. */
+    natsConnectWaitSec: { ...float(-1, -1), env: "PYOCO_NATS_CONNECT_WAIT_SEC" },
+    /** Replicas of streams/buckets when pyoco creates them: auto = min(3, servers in the cluster), or 1..5. */
+    jsReplicas: { ...pattern("auto", /^(auto|[1-5])$/, "auto or a number 1..5"), env: "PYOCO_JS_REPLICAS" },
     workSubjectPrefix: { ...pattern("pyoco.work", SUBJECT_PREFIX, "a subject prefix like pyoco.work"), env: "PYOCO_WORK_SUBJECT_PREFIX" },
     defaultTag: { ...pattern("default", TAG, "a tag matching [A-Za-z0-9_-]+"), env: "PYOCO_DEFAULT_TAG" },
     runsBucket: { ...pattern("pyoco_runs", BUCKET, "a bucket name matching [a-zA-Z0-9_-]+"), env: "PYOCO_RUNS_KV_BUCKET" },

@@ -359,7 +359,7 @@ const ja: Record<TextKey, string> = {
   "watch.reconnecting": "再接続中",
   "watch.retrying": "再試行中",
   "watch.terminal": "終了",
-  "detail.updated": "{time}に更新",
+  "detail.updated": "更新 {time}",
   "fact.flow": "フロー",
   "fact.tag": "タグ",
   "fact.worker": "ワーカー",

@@ -40,7 +40,7 @@ export class PyocoError extends Error {
 
 /** Any failure talking to NATS. Mapped to HTTP 503 `nats unavailable: <reason>`. */
 export class NatsUnavailableError extends PyocoError {
-  constructor(readonly reason: string, options?: ErrorOptions) {
+  constructor(readonly reason: string, options?: ErrorOptions & { hint?: string }) {
     super("ERR-PYOCO-0003", `nats unavailable: ${reason}`, options);
   }
 }

@@ -11,7 +11,7 @@
 import type { Server } from "bun";
 import { resolveDashboardLang, type Env, type Settings } from "../config/index.ts";
 import { PyocoError } from "../domain/errors.ts";
-import { PyocoJetStream } from "../jetstream/index.ts";
+import { PyocoJetStream, redactNatsUrl } from "../jetstream/index.ts";
 import { systemClock, type Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import { createApp, EXTRA_ROUTES, type Authenticator, type GatewayApp, type RoutePlugin } from "./app.ts";
@@ -37,8 +37,8 @@ export interface StartGatewayOptions {
   authenticate?: Authenticator;
   /** How long stop() lets in-flight requests finish before closing connections. Default 2000 ms. */
   stopGraceMs?: number;
-  /** How long the first NATS connect may take. Default 5000 ms. */
-  connectTimeoutMs?: number;
+  /** Aborts the wait for NATS at start-up (PYOCO_NATS_CONNECT_WAIT_SEC), e.g. on Ctrl-C. */
+  signal?: AbortSignal;
 }
 
 export interface RunningGateway {
@@ -58,12 +58,12 @@ const IDLE_TIMEOUT_SEC = 255;
 export async function startGateway(opts: StartGatewayOptions): Promise<RunningGateway> {
   const { settings, log } = opts;
   const host = opts.host ?? "127.0.0.1";
-  const js = await PyocoJetStream.connect(settings, { name: "pyoco-http-api", log, timeoutMs: opts.connectTimeoutMs });
+  // Waits (with one log line per attempt) while NATS is not up yet; creates missing resources.
+  const js = await PyocoJetStream.connectPatiently(settings, { name: "pyoco-http-api", log, signal: opts.signal });
   let index: GatewayDeps["index"] | undefined;
   let scheduler: Scheduler | undefined;
   let server: Server<undefined> | undefined;
   try {
-    await js.ensureResources();
     index = createRunIndex(js.runs, log.child("run-index"));
     const deps: GatewayDeps = {
       settings, js, index, log,
@@ -76,7 +76,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     const listening = server;
     const port = listening.port ?? opts.port ?? 0;
     const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
-    log.info("gateway listening", { url, nats_url: settings.natsUrl });
+    log.info("gateway listening", { url, nats_url: redactNatsUrl(settings.natsUrl) });
 
     let stopping: Promise<void> | undefined;
     const stop = () => (stopping ??= (async () => {

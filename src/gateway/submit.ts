@@ -4,9 +4,10 @@
  * fails, the snapshot is deleted again before the 503, so no orphan run is ever listed.
  * Used by `POST /runs`, `POST /runs/yaml`, and by anything else that starts runs (schedules).
  */
-import { RevisionConflictError } from "../domain/errors.ts";
+import { NatsUnavailableError, RevisionConflictError } from "../domain/errors.ts";
 import { buildRunJob } from "../domain/job.ts";
 import { wireSize } from "../domain/json.ts";
+import { sleep } from "../lib/async.ts";
 import { initialSnapshot } from "../domain/run.ts";
 import { HttpError } from "./http-errors.ts";
 import type { Caller } from "./route-context.ts";
@@ -43,6 +44,23 @@ export interface SubmitInput {
 
 export interface SubmitResult { run_id: string; status: "PENDING"; bundle_hash: null }
 
+/** How long a submit keeps retrying while a clustered stream elects a new leader (kill -9 of its leader: 4–9 s). */
+const FAILOVER_DEADLINE_MS = 15_000;
+
+/**
+ * Retry `fn` while a clustered stream has no leader (kill -9 of the old one: requests time out,
+ * publishes find no responder). A single server that is down or lost a stream fails at once (503).
+ */
+async function throughFailover<T>(deadline: number, clustered: boolean, fn: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try { return await fn(); } catch (err) {
+      const electing = err instanceof NatsUnavailableError && (err.reason === "TimeoutError" || (clustered && err.reason === "JetStreamNotEnabled"));
+      if (!electing || Date.now() + 250 > deadline) throw err;
+      await sleep(250);
+    }
+  }
+}
+
 export async function submitRun(deps: Pick<GatewayDeps, "js" | "clock" | "log">, input: SubmitInput): Promise<SubmitResult> {
   const { js, clock, log } = deps;
   const runId = input.runId ?? crypto.randomUUID();
@@ -60,17 +78,31 @@ export async function submitRun(deps: Pick<GatewayDeps, "js" | "clock" | "log">,
     log.info("job too large", { err_id: "ERR-PYOCO-0040", msg_id: "MSG-PYOCO-0040", size_bytes: wireSize(job), max_bytes: js.maxPayload });
     throw new HttpError(413, JOB_TOO_LARGE_DETAIL);
   }
-  try {
-    await js.runs.create(runId, snapshot);
-  } catch (err) {
-    if (!(err instanceof RevisionConflictError) || !input.resumeExisting || input.runId === undefined) throw err;
+  const deadline = Date.now() + FAILOVER_DEADLINE_MS;
+  let attempts = 0;
+  let exists = false;
+  const clustered = js.server().cluster !== null;
+  await throughFailover(deadline, clustered, async () => {
+    try {
+      attempts++;
+      await js.runs.create(runId, snapshot);
+    } catch (err) {
+      if (!(err instanceof RevisionConflictError)) throw err;
+      if (input.resumeExisting && input.runId !== undefined) { exists = true; return; }
+      // A retry that finds the key: the attempt that timed out did land (the id is ours alone).
+      if (attempts > 1) return;
+      throw err;
+    }
+  });
+  if (exists) {
     const existing = await js.runs.get(runId);
     if (existing?.value.status === "PENDING") await js.queue.publish(input.tag, job, runId);
     log.info("run exists already; not created again", { run_id: runId, status: existing?.value.status });
     return { run_id: runId, status: "PENDING", bundle_hash: null };
   }
   try {
-    await js.queue.publish(input.tag, job, runId);
+    // The message id is the run id, so a publish retried after a timeout is stored once.
+    await throughFailover(deadline, clustered, () => js.queue.publish(input.tag, job, runId));
   } catch (err) {
     try {
       await js.runs.delete(runId);

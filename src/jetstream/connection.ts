@@ -2,15 +2,87 @@
  * Connection to NATS and the ONE mapping of NATS.js errors to our errors:
  * "wrong last sequence" → RevisionConflictError, every other NATS failure → NatsUnavailableError.
  */
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { readFileSync } from "node:fs";
+import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
 import { errors as coreErrors } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, JetStreamError, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { jserrors } from "@nats-io/jetstream/internal";
 import { NatsUnavailableError, PyocoError, RevisionConflictError } from "../domain/errors.ts";
+import { sleep } from "../lib/async.ts";
 import type { Logger } from "../lib/log.ts";
 
+/** Credentials and TLS files of a connection (PYOCO_NATS_USER/PASSWORD/TOKEN/CREDS, PYOCO_NATS_TLS_*). */
+export interface NatsCredentials {
+  user?: string | null;
+  password?: string | null;
+  token?: string | null;
+  /** A NATS .creds file (JWT + nkey seed). */
+  credsFile?: string | null;
+  tlsCa?: string | null;
+  tlsCert?: string | null;
+  tlsKey?: string | null;
+}
+
+/** The servers of a URL or a comma-separated seed list, in order (`nats://a:4222,nats://b:4222`). */
+export function natsServers(url: string): string[] {
+  return url.split(",").map((u) => u.trim()).filter((u) => u !== "");
+}
+
+/** A URL or seed list with any user:password@ part hidden, for logs and messages. */
+export function redactNatsUrl(url: string): string {
+  return url.replace(/\/\/[^/@,\s]*@/g, "//***@");
+}
+
+/** user:password (or a token) given inside a URL, e.g. nats://u:p@host:4222. */
+function urlCredentials(servers: string[]): { user?: string; pass?: string; token?: string } {
+  for (const s of servers) {
+    const m = s.match(/^(?:[a-z]+:\/\/)?([^/@]*)@/i);
+    if (!m) continue;
+    const [user, pass] = m[1]!.split(":").map(decodeURIComponent);
+    return pass === undefined ? { token: user } : { user, pass };
+  }
+  return {};
+}
+
+/** NATS.js connection options for servers + credentials (explicit settings win over URL userinfo). */
+export function natsConnectionOptions(url: string, creds: NatsCredentials = {}): ConnectionOptions {
+  const servers = natsServers(url);
+  const inUrl = urlCredentials(servers);
+  const opts: ConnectionOptions = { servers: servers.map((s) => s.replace(/^(nats|tls):\/\//, "").replace(/^[^/@]*@/, "")) };
+  const user = creds.user ?? inUrl.user;
+  const pass = creds.password ?? inUrl.pass;
+  if (user) { opts.user = user; opts.pass = pass ?? ""; }
+  const token = creds.token ?? inUrl.token;
+  if (token) opts.token = token;
+  if (creds.credsFile) {
+    let text: Uint8Array;
+    try { text = readFileSync(creds.credsFile); } catch (err) {
+      throw new PyocoError("ERR-PYOCO-0018", `cannot read the NATS credentials file ${creds.credsFile}: ${(err as Error).message}`,
+        { hint: "fix PYOCO_NATS_CREDS (a .creds file with a JWT and an nkey seed)" });
+    }
+    opts.authenticator = credsAuthenticator(text);
+  }
+  if (creds.tlsCa || creds.tlsCert || creds.tlsKey || servers.some((s) => s.startsWith("tls://"))) {
+    opts.tls = {
+      ...(creds.tlsCa ? { caFile: creds.tlsCa } : {}),
+      ...(creds.tlsCert ? { certFile: creds.tlsCert } : {}),
+      ...(creds.tlsKey ? { keyFile: creds.tlsKey } : {}),
+    };
+  }
+  return opts;
+}
+
+/**
+ * JetStream request timeout. Shorter than NATS.js's 5 s: while a clustered stream elects a new
+ * leader (kill -9 of the old one) requests go unanswered, and callers that retry through a
+ * failover should notice soon. Plenty for a LAN.
+ */
+const JS_TIMEOUT_MS = 2000;
+
 export interface ConnectOptions {
+  /** One server URL or a comma-separated seed list. */
   url: string;
+  credentials?: NatsCredentials;
   /** Connection name shown by the server, e.g. `pyoco-http-api` (wire-contract.md §0). */
   name: string;
   log: Logger;
@@ -29,9 +101,10 @@ export class Connection {
   }
 
   static async open(opts: ConnectOptions): Promise<Connection> {
+    const options = natsConnectionOptions(opts.url, opts.credentials);
     try {
       const nc = await connect({
-        servers: opts.url.replace(/^nats:\/\//, ""),
+        ...options,
         name: opts.name,
         maxReconnectAttempts: -1,   // never give up: NATS restarts must be survivable
         reconnectTimeWait: 250,
@@ -40,7 +113,44 @@ export class Connection {
       });
       return new Connection(nc, opts.log);
     } catch (err) {
-      throw mapNatsError(err, `cannot connect to ${opts.url}`);
+      if (err instanceof coreErrors.AuthorizationError || err instanceof coreErrors.UserAuthenticationExpiredError) {
+        throw new NatsUnavailableError(`authorization failed at ${redactNatsUrl(opts.url)}`, {
+          cause: err, hint: "set PYOCO_NATS_USER/PYOCO_NATS_PASSWORD, PYOCO_NATS_TOKEN or PYOCO_NATS_CREDS to credentials the server accepts",
+        });
+      }
+      throw mapNatsError(err, `cannot connect to ${redactNatsUrl(opts.url)}`);
+    }
+  }
+
+  /**
+   * Open and `prepare` (e.g. create resources), retrying with backoff while NATS is unavailable:
+   * for processes started before NATS or while a seed or the JetStream leader is away. One log
+   * line per failed attempt (no stack trace). `waitSec` < 0 waits forever, 0 tries once.
+   * Rejects with the last NatsUnavailableError when the wait is over, or when `signal` aborts.
+   */
+  static async openPatiently(opts: ConnectOptions & {
+    waitSec: number; signal?: AbortSignal; prepare?: (conn: Connection) => Promise<void>;
+  }): Promise<Connection> {
+    const deadline = opts.waitSec < 0 ? Infinity : Date.now() + opts.waitSec * 1000;
+    for (let attempt = 1; ; attempt++) {
+      let conn: Connection | undefined;
+      try {
+        conn = await Connection.open(opts);
+        await opts.prepare?.(conn);
+        if (attempt > 1) opts.log.info("nats connected", { nats_url: redactNatsUrl(opts.url), attempt });
+        return conn;
+      } catch (err) {
+        await conn?.close().catch(() => undefined);
+        if (err instanceof NatsUnavailableError && err.reason.startsWith("authorization failed")) throw err;   // retrying cannot help
+        const mapped = mapNatsError(err);
+        const delayMs = Math.min(10_000, 500 * 2 ** Math.min(attempt - 1, 5));
+        if (!(mapped instanceof NatsUnavailableError) || opts.signal?.aborted || Date.now() + delayMs > deadline) throw mapped;
+        opts.log.warn("nats not available yet; retrying", {
+          nats_url: redactNatsUrl(opts.url), attempt, retry_in_sec: delayMs / 1000, reason: describeNatsFailure(err),
+        });
+        await sleep(delayMs, opts.signal);
+        if (opts.signal?.aborted) throw mapped;
+      }
     }
   }
 
@@ -63,9 +173,9 @@ export class Connection {
 
   #js?: JetStreamClient;
   #jsm?: Promise<JetStreamManager>;
-  get js(): JetStreamClient { return (this.#js ??= jetstream(this.nc)); }
+  get js(): JetStreamClient { return (this.#js ??= jetstream(this.nc, { timeout: JS_TIMEOUT_MS })); }
   jsm(): Promise<JetStreamManager> {
-    this.#jsm ??= jetstreamManager(this.nc).catch((err) => { this.#jsm = undefined; throw err; });
+    this.#jsm ??= jetstreamManager(this.nc, { timeout: JS_TIMEOUT_MS }).catch((err) => { this.#jsm = undefined; throw err; });
     return this.#jsm;
   }
 
@@ -130,6 +240,13 @@ export function mapNatsError(err: unknown, context?: string, key?: string): Erro
     return new NatsUnavailableError("ConnectionRefused", { cause: err });   // adapter for socket-level text, tested
   }
   return err instanceof Error ? err : new Error(String(err));
+}
+
+/** One short line for a NATS failure: the error name and message, with its cause's when present. */
+export function describeNatsFailure(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error && err.cause.message !== err.message ? ` (${err.cause.message})` : "";
+  return `${err.message}${cause}`;
 }
 
 /** Run a NATS call and translate its failure. */

@@ -14,13 +14,15 @@ import type { WorkerRecord } from "../domain/worker-record.ts";
 import type { ApiKeyRecord } from "../domain/api-key.ts";
 import type { ScheduleRecord } from "../domain/schedule.ts";
 import type { Logger } from "../lib/log.ts";
-import { Connection, mapNatsError } from "./connection.ts";
+import { Connection, mapNatsError, type NatsCredentials } from "./connection.ts";
 import { Dlq } from "./dlq.ts";
 import { KvStore } from "./kv-store.ts";
 import { resourceNames, type ResourceNames } from "./names.ts";
-import { ensureResources, type ResourceResult } from "./resources.ts";
+import { desiredReplicas, ensureResources, type ResourceResult } from "./resources.ts";
+import { serverSummary, setStreamReplicas, streamReports, type ServerSummary, type StreamReport } from "./cluster.ts";
 import { TaskLogs } from "./task-logs.ts";
 import { WorkQueue } from "./work-queue.ts";
+import { describeStream, publishMessages, recreateStream, streamMessages, type DumpedMessage, type StreamDump } from "./backup.ts";
 import { WheelStore } from "./wheel-store.ts";
 
 export type { Delivery, ConsumerSettings, TagQueueInfo } from "./work-queue.ts";
@@ -31,8 +33,17 @@ export type { DlqReason, DlqMessage } from "./dlq.ts";
 export type { LogRecord } from "./task-logs.ts";
 export type { FollowHandle } from "./stream-reader.ts";
 export { KvStore } from "./kv-store.ts";
-export { resourceNames, WORK_STREAM, CONSUMER_PREFIX } from "./names.ts";
+export { resourceNames, resourceStreams, WORK_STREAM, CONSUMER_PREFIX } from "./names.ts";
 export { kvStreamConfig } from "./resources.ts";
+export { leaveCluster, LeaveError } from "./leave.ts";
+export type { StreamDump, DumpedMessage } from "./backup.ts";
+export { kindOf, type ServerSummary, type StreamReport, type ReplicaSummary } from "./cluster.ts";
+export { natsServers, redactNatsUrl, type NatsCredentials } from "./connection.ts";
+
+/** The credentials and TLS files of every pyoco connection, from settings. */
+export function natsCredentials(s: Settings): NatsCredentials {
+  return { user: s.natsUser, password: s.natsPassword, token: s.natsToken, credsFile: s.natsCreds, tlsCa: s.natsTlsCa, tlsCert: s.natsTlsCert, tlsKey: s.natsTlsKey };
+}
 export { WheelStore, WheelTooLargeError, WheelStoreFullError, type WheelObject } from "./wheel-store.ts";
 
 /** Plain view of a stream's configuration and state (no NATS.js types leak out). */
@@ -72,8 +83,29 @@ export class PyocoJetStream {
   }
 
   static async connect(settings: Settings, opts: { name: string; log: Logger; timeoutMs?: number }): Promise<PyocoJetStream> {
-    const conn = await Connection.open({ url: settings.natsUrl, name: opts.name, log: opts.log, timeoutMs: opts.timeoutMs });
+    const conn = await Connection.open({ url: settings.natsUrl, credentials: natsCredentials(settings), name: opts.name, log: opts.log, timeoutMs: opts.timeoutMs });
     return new PyocoJetStream(conn, settings, opts.log);
+  }
+
+  /**
+   * Connect and create missing resources, waiting with backoff while NATS (or its JetStream
+   * leader) is unavailable, for up to PYOCO_NATS_CONNECT_WAIT_SEC (gateway and worker start-up).
+   */
+  static async connectPatiently(settings: Settings, opts: {
+    name: string; log: Logger; signal?: AbortSignal; prepare?: (js: PyocoJetStream) => Promise<void>;
+  }): Promise<PyocoJetStream> {
+    let js: PyocoJetStream | undefined;
+    await Connection.openPatiently({
+      url: settings.natsUrl, credentials: natsCredentials(settings), name: opts.name, log: opts.log, timeoutMs: 3000,
+      waitSec: settings.natsConnectWaitSec, signal: opts.signal,
+      prepare: async (conn) => {
+        const candidate = new PyocoJetStream(conn, settings, opts.log);
+        await candidate.ensureResources();
+        await opts.prepare?.(candidate);
+        js = candidate;
+      },
+    });
+    return js!;
   }
 
   ensureResources(): Promise<ResourceResult[]> {
@@ -118,6 +150,25 @@ export class PyocoJetStream {
       if ((err as { code?: number }).code === 10014 || (err as { code?: number }).code === 10059) return null;
       throw mapNatsError(err);
     }
+  }
+
+  /** The server this connection is on (name, cluster, advertised URLs). */
+  server(): ServerSummary { return serverSummary(this.connection); }
+  /** Leader, replicas and lag of every pyoco stream that exists (KV and object-store streams included). */
+  streamReports(): Promise<StreamReport[]> { return streamReports(this.connection, this.names); }
+  /** Replicas a new resource gets now (PYOCO_JS_REPLICAS; auto = 3 when clustered, else 1). */
+  desiredReplicas(): number { return desiredReplicas(this.connection, this.settings).replicas; }
+  setStreamReplicas(name: string, replicas: number): Promise<void> { return setStreamReplicas(this.connection, name, replicas); }
+
+  /** Stream-level copy for `pyoco nats backup|restore` (see backup.ts). */
+  get backups() {
+    const conn = this.connection;
+    return {
+      describe: (name: string) => describeStream(conn, name),
+      messages: (name: string) => streamMessages(conn, name),
+      recreate: (dump: StreamDump, replicas: number, replace: boolean) => recreateStream(conn, dump, replicas, replace),
+      publish: (messages: DumpedMessage[]) => publishMessages(conn, messages),
+    };
   }
 
   close(): Promise<void> { return this.connection.close(); }

@@ -32,7 +32,7 @@ export class KvStore<T extends object> {
   constructor(protected readonly conn: Connection, readonly bucket: string, protected readonly log: Logger) {}
 
   protected kv(): Promise<KV> {
-    this.#kv ??= new Kvm(this.conn.nc).open(this.bucket, { bindOnly: true }).catch((err) => { this.#kv = undefined; throw err; });
+    this.#kv ??= new Kvm(this.conn.js).open(this.bucket, { bindOnly: true }).catch((err) => { this.#kv = undefined; throw err; });
     return this.#kv;
   }
 

@@ -32,6 +32,20 @@ export interface ResourceNames {
   tagOfSubject(subject: string): string;
 }
 
+/** `*Bucket` names that are object stores (stream OBJ_<bucket>); every other bucket is a KV (KV_<bucket>). */
+export const OBJECT_STORE_KEYS: readonly string[] = ["wheelBucket"];
+
+/** The stream behind each pyoco resource: every `*Stream` name and every `*Bucket` (KV_ or OBJ_), new ones included. */
+export function resourceStreams(names: ResourceNames): string[] {
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(names)) {
+    if (typeof value !== "string") continue;
+    if (key.endsWith("Stream")) out.push(value);
+    else if (key.endsWith("Bucket")) out.push(OBJECT_STORE_KEYS.includes(key) ? `OBJ_${value}` : `KV_${value}`);
+  }
+  return [...new Set(out)];
+}
+
 export function resourceNames(s: Pick<Settings,
   "workSubjectPrefix" | "dlqStream" | "dlqSubjectPrefix" | "logsStream" | "logsSubjectPrefix" | "runsBucket" | "workersBucket" | "bundlesBucket" |
   "schedulesBucket" | "relationsBucket" | "authBucket" | "wheelHistoryBucket" | "wheelBucket">): ResourceNames {

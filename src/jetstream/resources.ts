@@ -6,18 +6,23 @@
 import { DiscardPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
 import { Objm } from "@nats-io/obj";
 import type { Settings } from "../config/index.ts";
+import { sleep } from "../lib/async.ts";
 import type { Connection } from "./connection.ts";
 import { mapNatsError } from "./connection.ts";
 import type { ResourceNames } from "./names.ts";
+import { serverSummary } from "./cluster.ts";
 
 const NS_PER_SEC = 1_000_000_000;
 const TWO_MINUTES_NS = 120 * NS_PER_SEC;
+/** JetStream API error "no suitable peers for placement" (not in the client's code table). */
+const NO_SUITABLE_PEERS = 10005;
+const AUTO_PLACEMENT_TRIES = 5;
 
 export type ResourceKind = "stream" | "kv" | "object_store";
 export interface ResourceResult { kind: ResourceKind; name: string; created: boolean }
 
 /** The stream config nats-py produces for a KV bucket (wire-contract.md §1.1, "What create KV produces"). */
-export function kvStreamConfig(bucket: string, history: number, ttlSec: number): Partial<StreamConfig> {
+export function kvStreamConfig(bucket: string, history: number, ttlSec: number, replicas = 1): Partial<StreamConfig> {
   const ttlNs = Math.round(ttlSec * NS_PER_SEC);
   return {
     name: `KV_${bucket}`,
@@ -30,7 +35,7 @@ export function kvStreamConfig(bucket: string, history: number, ttlSec: number):
     duplicate_window: ttlNs > 0 ? Math.min(TWO_MINUTES_NS, ttlNs) : TWO_MINUTES_NS,
     max_msgs: -1,
     max_consumers: -1,
-    num_replicas: 1,
+    num_replicas: replicas,
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
   };
@@ -43,10 +48,33 @@ async function streamExists(jsm: JetStreamManager, name: string): Promise<boolea
   }
 }
 
-async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<boolean> {
+/**
+ * Replicas for a new resource: PYOCO_JS_REPLICAS, or for `auto` min(3, servers in the cluster) —
+ * 3 when clustered, lowered by `createWithReplicas` when the cluster has fewer servers.
+ */
+export function desiredReplicas(conn: Connection, s: Pick<Settings, "jsReplicas">): { replicas: number; auto: boolean } {
+  if (s.jsReplicas !== "auto") return { replicas: Number(s.jsReplicas), auto: false };
+  const server = serverSummary(conn);
+  return { replicas: server.cluster ? Math.max(1, Math.min(3, new Set(server.connectUrls).size)) : 1, auto: true };
+}
+
+/** Create with `replicas`; in auto mode step down while the cluster has too few servers ("no suitable peers"). */
+async function createWithReplicas(replicas: { replicas: number; auto: boolean }, create: (n: number) => Promise<unknown>): Promise<void> {
+  for (let n = replicas.replicas, tries = 0; ; tries++) {
+    try { await create(n); return; } catch (err) {
+      const noPeers = err instanceof JetStreamApiError && err.code === NO_SUITABLE_PEERS;
+      if (!(replicas.auto && noPeers && n > 1)) throw err;
+      // A forming cluster briefly has fewer JetStream peers than servers: wait a little before settling for fewer.
+      if (tries < AUTO_PLACEMENT_TRIES) { await sleep(1000); continue; }
+      n--; tries = 0;
+    }
+  }
+}
+
+async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }, replicas: { replicas: number; auto: boolean }): Promise<boolean> {
   if (await streamExists(jsm, config.name)) return false;
   try {
-    await jsm.streams.add(config);
+    await createWithReplicas(replicas, (n) => jsm.streams.add({ ...config, num_replicas: n }));
     return true;
   } catch (err) {
     // Lost a race with another process: fine if the stream exists now, whatever its settings.
@@ -58,11 +86,12 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
 export async function ensureResources(conn: Connection, names: ResourceNames, s: Settings): Promise<ResourceResult[]> {
   try {
     const jsm = await conn.jsm();
+    const replicas = desiredReplicas(conn, s);
     const results: ResourceResult[] = [];
     const stream = async (config: Partial<StreamConfig> & { name: string }) =>
-      results.push({ kind: "stream", name: config.name, created: await ensureStream(jsm, config) });
+      results.push({ kind: "stream", name: config.name, created: await ensureStream(jsm, config, replicas) });
     const kv = async (bucket: string, history: number, ttlSec: number) =>
-      results.push({ kind: "kv", name: bucket, created: await ensureStream(jsm, kvStreamConfig(bucket, history, ttlSec) as StreamConfig) });
+      results.push({ kind: "kv", name: bucket, created: await ensureStream(jsm, kvStreamConfig(bucket, history, ttlSec) as StreamConfig, replicas) });
 
     await stream({ name: names.workStream, subjects: [`${names.workSubjectPrefix}.>`], retention: RetentionPolicy.Workqueue, storage: StorageType.File });
     await stream({
@@ -84,7 +113,7 @@ export async function ensureResources(conn: Connection, names: ResourceNames, s:
     const objCreated = !(await streamExists(jsm, `OBJ_${names.wheelBucket}`));
     if (objCreated) {
       try {
-        await new Objm(conn.nc).create(names.wheelBucket, { max_bytes: s.wheelMaxBytes > 0 ? s.wheelMaxBytes : -1 });
+        await createWithReplicas(replicas, (n) => new Objm(conn.nc).create(names.wheelBucket, { max_bytes: s.wheelMaxBytes > 0 ? s.wheelMaxBytes : -1, replicas: n }));
       } catch (err) {
         if (!(await streamExists(jsm, `OBJ_${names.wheelBucket}`))) throw err;
       }

@@ -6,8 +6,9 @@
  *   …                       // nats.url → "nats://127.0.0.1:4222"
  *   await nats.stop();      // SIGTERM, then SIGKILL after 5 s
  */
-export { renderServerConf, confString, type ServerConfOptions } from "./conf.ts";
+export { renderServerConf, confString, routeUrlsWithAuth, ANONYMOUS_USER, type ServerConfOptions, type ClusterConfOptions, type TlsConfOptions, type ClientAuthConfOptions } from "./conf.ts";
+export { superviseNatsServer, type SupervisedNats } from "./supervisor.ts";
 export {
-  startLocalNatsServer, findNatsServer, portAccepts, NatsServerError, INSTALL_HINT,
+  startLocalNatsServer, findNatsServer, nodeFiles, systemUser, SYSTEM_USER, portAccepts, NatsServerError, INSTALL_HINT,
   type LocalNatsServer, type LocalNatsServerOptions,
 } from "./server.ts";

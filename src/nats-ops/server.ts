@@ -4,12 +4,13 @@
  * in its own process group, and wait until the client port accepts connections — racing an early
  * exit and a deadline, like nats.js's test launcher. Every failure is a NatsServerError with a hint.
  */
-import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { PyocoError } from "../domain/errors.ts";
 import { sleep } from "../lib/async.ts";
 import { spawnSupervised, SpawnError, type ExitInfo } from "../lib/proc.ts";
-import { renderServerConf } from "./conf.ts";
+import { renderServerConf, type ClientAuthConfOptions, type ClusterConfOptions, type TlsConfOptions } from "./conf.ts";
 
 /** Where nats-server usually lives when it is not on a non-root PATH (Debian installs into sbin). */
 const EXTRA_PATH = "/usr/sbin:/usr/local/sbin:/sbin:/usr/local/bin:/usr/bin";
@@ -34,7 +35,45 @@ export interface LocalNatsServerOptions {
   env?: Record<string, string | undefined>;
   /** How long to wait for the client port. Default 10 s. */
   startTimeoutMs?: number;
+  /** Node name; default: the name stored in the data directory, else `<hostname>-<port>` (then stored). */
+  serverName?: string;
+  /** Join or form a cluster (route port, seeds, route auth). */
+  cluster?: ClusterConfOptions;
+  /** Require these credentials from clients. */
+  auth?: ClientAuthConfOptions;
+  tls?: TlsConfOptions;
+  lameDuckDurationSec?: number;
+  /** Add a local system-account user whose password is kept in `<dataDir>/system_password` (cluster ops). */
+  systemAccount?: boolean;
 }
+
+/** Files a node keeps in its data directory, for `pyoco nats leave|down`. */
+export function nodeFiles(storeDir: string) {
+  return {
+    conf: join(storeDir, "nats-server.conf"),
+    /** pid of nats-server itself (written by nats-server). */
+    serverPid: join(storeDir, "nats-server.pid"),
+    /** pid of the pyoco process that supervises it (`pyoco nats up`, `pyoco up --with-nats-bootstrap`). */
+    pyocoPid: join(storeDir, "pyoco.pid"),
+    systemPassword: join(storeDir, "system_password"),
+    /** Written by `leave`: the supervisor must not restart the server when it exits. */
+    leaving: join(storeDir, "leaving"),
+    /** The client URL of the node, for local commands. */
+    clientUrl: join(storeDir, "client_url"),
+  };
+}
+
+/** The system user of a node, creating its password on first use. */
+export function systemUser(storeDir: string): { user: string; password: string } {
+  const file = nodeFiles(storeDir).systemPassword;
+  let password = existsSync(file) ? readFileSync(file, "utf8").trim() : "";
+  if (!password) {
+    password = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64url");
+    writeFileSync(file, password + "\n", { mode: 0o600 });
+  }
+  return { user: SYSTEM_USER, password };
+}
+export const SYSTEM_USER = "_pyoco_sys";
 
 export interface LocalNatsServer {
   /** Client URL, e.g. nats://127.0.0.1:4222. */
@@ -44,6 +83,7 @@ export interface LocalNatsServer {
   pid: number;
   storeDir: string;
   confPath: string;
+  serverName: string;
   /** Resolves when the server process has exited (for any reason). */
   exited: Promise<ExitInfo>;
   /** The last lines nats-server wrote to stderr (its log). */
@@ -95,6 +135,21 @@ async function waitUntilAccepting(host: string, port: number, exited: Promise<Ex
   try { return await Promise.race([probe, early, deadline]); } finally { done = true; clearTimeout(timer); }
 }
 
+/**
+ * The node's name, stable across restarts: JetStream knows cluster peers by name, so a node that
+ * came back under another name would be a stranger. Stored in the data directory on first start.
+ */
+function storedServerName(storeDir: string, fallback: string): string {
+  const file = join(storeDir, "server_name");
+  if (existsSync(file)) {
+    const stored = readFileSync(file, "utf8").trim();
+    if (stored) return stored;
+  }
+  const name = fallback.replace(/[^A-Za-z0-9_.-]/g, "_");
+  writeFileSync(file, name + "\n");
+  return name;
+}
+
 /** Start nats-server and resolve once its client port accepts connections. */
 export async function startLocalNatsServer(opts: LocalNatsServerOptions): Promise<LocalNatsServer> {
   const host = opts.host ?? "127.0.0.1";
@@ -106,11 +161,22 @@ export async function startLocalNatsServer(opts: LocalNatsServerOptions): Promis
   if (opts.httpPort > 0 && await portAccepts(dial, opts.httpPort)) {
     throw new NatsServerError(`NATS monitor port is already in use: ${host}:${opts.httpPort}`, "stop whatever listens there, or choose another port (--nats-http-port)");
   }
+  if (opts.cluster && await portAccepts(dialHost(opts.cluster.host ?? host), opts.cluster.port)) {
+    throw new NatsServerError(`NATS cluster port is already in use: ${opts.cluster.host ?? host}:${opts.cluster.port}`, "stop whatever listens there, or choose another port (--cluster-port / --nats-cluster-port)");
+  }
   const storeDir = resolve(opts.cwd ?? process.cwd(), opts.dataDir);
-  const confPath = join(storeDir, "nats-server.conf");
+  const files = nodeFiles(storeDir);
+  const confPath = files.conf;
+  let serverName = "";
   try {
     mkdirSync(storeDir, { recursive: true });
-    writeFileSync(confPath, renderServerConf({ host, port: opts.port, httpPort: opts.httpPort, storeDir }));
+    serverName = opts.serverName || storedServerName(storeDir, `${hostname()}-${opts.port}`);
+    writeFileSync(confPath, renderServerConf({
+      host, port: opts.port, httpPort: opts.httpPort, storeDir, serverName, cluster: opts.cluster, auth: opts.auth, tls: opts.tls,
+      lameDuckDurationSec: opts.lameDuckDurationSec, pidFile: files.serverPid,
+      systemUser: opts.systemAccount && !opts.auth?.token ? systemUser(storeDir) : undefined,
+    }), { mode: 0o600 });
+    writeFileSync(files.clientUrl, `nats://${dial}:${opts.port}\n`);
   } catch (err) {
     throw new NatsServerError(`cannot prepare the NATS data directory ${storeDir}: ${(err as Error).message}`, "choose a writable directory with --data-dir");
   }
@@ -143,6 +209,7 @@ export async function startLocalNatsServer(opts: LocalNatsServerOptions): Promis
     pid: proc.pid,
     storeDir,
     confPath,
+    serverName,
     exited: proc.exited,
     logTail: () => tail,
     stop: (o) => proc.stop({ graceMs: o?.graceMs ?? 5000 }),

@@ -76,9 +76,10 @@ export async function executeDelivery(d: Delivery, deps: ExecuteDeps): Promise<v
   const disposition = decideDisposition(executed.result, {
     deliveryCount: d.deliveryCount, maxDeliver: deps.settings.consumerMaxDeliver, dlqExecutionError: deps.settings.dlqPublishExecutionError,
   });
-  // Before the terminal write: a log watch that sees the run end then finds every line stored.
-  await logs?.finish(LOG_FLUSH_DEADLINE_MS);
-  await settleRun(job, run, executed, disposition, deps, registryTouched);
+  // Started now, awaited just before the terminal write (overlapping the DLQ publish and the last
+  // progress writes): a log watch that sees the run end then finds every line stored.
+  const logsStored = logs?.finish(LOG_FLUSH_DEADLINE_MS);
+  await settleRun(job, run, executed, disposition, deps, registryTouched, logsStored);
 }
 
 async function runJob(job: RunJob, run: ActiveRun, deps: ExecuteDeps, onRegistry: () => void, logs: RunLogPublisher | null): Promise<Executed> {
@@ -157,7 +158,10 @@ function transientOrThrow(err: unknown): ExecutionResult {
 }
 
 /** DLQ (best effort) → terminal write → registry → settle (wire-contract.md §14.1 order). */
-async function settleRun(job: RunJob, run: ActiveRun, executed: Executed, disposition: Disposition, deps: ExecuteDeps, registryTouched: boolean): Promise<void> {
+async function settleRun(
+  job: RunJob, run: ActiveRun, executed: Executed, disposition: Disposition, deps: ExecuteDeps, registryTouched: boolean,
+  logsStored?: Promise<void>,
+): Promise<void> {
   const { log } = deps;
   const d = run.delivery;
   const meta = { run_id: job.run_id, flow_name: job.flow_name, tag: job.tag, worker_id: deps.workerId };
@@ -181,6 +185,7 @@ async function settleRun(job: RunJob, run: ActiveRun, executed: Executed, dispos
     writer.update((s) => terminalSnapshot(s, status, error, executed.report, deps.clock.now()));
     try {
       await writer.settle();
+      await logsStored;
       const w = await writer.write();
       if (!w.written) finalStatus = writer.stored?.status as string ?? finalStatus;
     } catch (err) {

@@ -45,6 +45,8 @@ export interface WorkerOptions {
   clock?: Clock;
   /** Raw stderr of the runners (task prints); never parsed. */
   onRunnerStderr?: (pid: number, chunk: Uint8Array) => void;
+  /** Aborts the wait for NATS during start() (PYOCO_NATS_CONNECT_WAIT_SEC), e.g. on Ctrl-C. */
+  startSignal?: AbortSignal;
 }
 
 /** Pull expiry per request; NATS.js refuses < 1 s. Also bounds how long a stopping loop waits. */
@@ -96,8 +98,8 @@ export class Worker {
     try {
       this.#ready = await this.#pool.start();
       log.info("runner ready", { pyoco: this.#ready.pyoco, python: this.#ready.python, python_path: this.opts.python, startup_ms: this.#ready.startup_ms });
-      const js = (this.#js = await PyocoJetStream.connect(settings, { name: `pyoco-worker:${workerId}`, log }));
-      await js.ensureResources();
+      // Waits (one log line per attempt) while NATS is not up yet; creates missing resources.
+      const js = (this.#js = await PyocoJetStream.connectPatiently(settings, { name: `pyoco-worker:${workerId}`, log, signal: this.opts.startSignal }));
       await this.#warnWithoutAllowList(js);
       let ackWaitSec = settings.consumerAckWaitSec;
       for (const tag of tags) {

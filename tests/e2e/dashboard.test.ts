@@ -426,6 +426,13 @@ describe("dashboard (real gateway + worker + Chromium)", () => {
       const noHScroll = () => page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
       expect(await noHScroll()).toBe(true);
       await page.screenshot({ path: join(ARTIFACTS, `dashboard-390x844-${lang}-runs.png`) });
+      // finding one run among 1,000 works the same on a phone
+      await page.fill("#fRunId", "needle");
+      await page.waitForFunction((id) => {
+        const rows = document.querySelectorAll("#runsList tr.run-item");
+        return rows.length === 1 && rows[0]!.getAttribute("data-run-id") === id;
+      }, needle, { timeout: 5_000 });
+      await page.fill("#fRunId", "");
 
       await page.click(row(runId));
       await waitDetailStatus(page, ["COMPLETED"], 30_000);
@@ -441,6 +448,13 @@ describe("dashboard (real gateway + worker + Chromium)", () => {
       await page.screenshot({ path: join(ARTIFACTS, `dashboard-390x844-${lang}-detail.png`) });
       await page.click("#detailBack");
       await page.waitForSelector("#runsPanel", { state: "visible", timeout: 5_000 });
+      // the other sections fit the phone too (wide tables scroll inside their card)
+      for (const view of ["dlq", "workers"]) {
+        await page.click(`#tab-${view}`);
+        await page.waitForSelector(`main.view-${view} .card`, { timeout: 15_000 });
+        expect(await noHScroll()).toBe(true);
+        await page.screenshot({ path: join(ARTIFACTS, `dashboard-390x844-${lang}-${view}.png`) });
+      }
       expect(problems).toEqual([]);
     }
   }, 90_000);

@@ -106,10 +106,10 @@ function KeyButton({ api }: { api: DashboardApi }) {
   const need = useStore(api.authNeed);
   useStore(api.authVersion);
   return (
-    <button id="authOpen" type="button" class={`btn btn-ghost btn-small key-btn${need ? " needs-key" : ""}${api.auth.key ? " has-key" : ""}`}
+    <button id="authOpen" type="button" aria-label={t("header.apiKey")} title={t("header.apiKey")} class={`btn btn-ghost btn-small key-btn${need ? " needs-key" : ""}${api.auth.key ? " has-key" : ""}`}
       onClick={() => authDialogOpen.set(true)}>
       <svg aria-hidden="true" viewBox="0 0 24 24" width="14" height="14" fill="none" stroke="currentColor" stroke-width="2"><circle cx="8" cy="15" r="4" /><path d="M11 12l9-9M17 6l3 3M15 8l2 2" /></svg>
-      {t("header.apiKey")}
+      <span class="key-label">{t("header.apiKey")}</span>
     </button>
   );
 }

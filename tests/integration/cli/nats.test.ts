@@ -27,7 +27,7 @@ test("doctor reports missing resources (exit 1), --fix creates them, then all is
 
 test("status prints streams and queues as JSON", async () => {
   const io = captureIo({ PYOCO_NATS_URL: nats.url });
-  expect(await run(["nats", "status", "--nats-url", nats.url], io)).toBe(0);
+  expect(await run(["nats", "status", "--nats-url", nats.url, "--output", "json"], io)).toBe(0);
   const status = JSON.parse(io.out);
   expect(status).toMatchObject({ nats_url: nats.url, connected: true, queues: [] });
   expect(status.streams.KV_pyoco_runs).toBe(0);

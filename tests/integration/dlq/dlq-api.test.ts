@@ -202,6 +202,30 @@ describe("POST /dlq/{seq}/requeue", () => {
     expect(failed).toMatchObject({ reason: "execution_error", flow_name: "yaml_boom" });
   }, 60_000);
 
+  test("a record without params (as the Python worker writes them) takes them from the run; a flow.yaml run without its text is 409", async () => {
+    const js = stack.gateway.js;
+    const legacy = (runId: string, flow: string) => js.dlq.publish("nowhere", "execution_error", "boom", Date.now() / 1000, {
+      run_id: runId, flow_name: flow, tag: "nowhere", tags: ["nowhere"], tenant_id: null, api_key_id: null, worker_id: "python-worker",
+    });
+    const runId = await stack.submit("boom", { from: "snapshot" }, "nowhere");   // a tag no worker serves
+    await legacy(runId, "boom");
+    const entry = await dlqEntryOf(runId);
+    const res = await api("POST", `/dlq/${entry.seq}/requeue`);
+    expect(res.json).toMatchObject({ created: true, status: "PENDING" });
+    expect((await api("GET", `/runs/${res.json.run_id}`)).json).toMatchObject({ params: { from: "snapshot" }, tag: "nowhere", requeued_from: runId });
+
+    const form = new FormData();
+    form.append("workflow", new File([BOOM_YAML], "flow.yaml"));
+    form.append("flow_name", "yaml_boom");
+    form.append("tag", "nowhere");
+    const yamlRun = ((await (await fetch(`${stack.baseUrl}/runs/yaml`, { method: "POST", body: form })).json()) as { run_id: string }).run_id;
+    await legacy(yamlRun, "yaml_boom");
+    const yamlEntry = await dlqEntryOf(yamlRun);
+    const refused = await api("POST", `/dlq/${yamlEntry.seq}/requeue`);
+    expect(refused.status).toBe(409);
+    expect(refused.json.detail).toContain("flow.yaml");
+  }, 40_000);
+
   test("an invalid_job entry cannot be requeued (409)", async () => {
     await stack.gateway.js.queue.publish("default", { run_id: "not-a-real-run" }, crypto.randomUUID());
     const entry = await waitFor(async () => ((await api("GET", "/dlq?reason=invalid_job")).json as DlqPage).items[0] ?? null, { timeoutMs: 30_000, intervalMs: 50, what: "invalid_job entry" });

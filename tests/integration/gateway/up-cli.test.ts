@@ -61,6 +61,29 @@ describe("pyoco up --with-nats-bootstrap", () => {
     expect(await portAccepts("127.0.0.1", port)).toBe(false);
   });
 
+  test("a nats-server that dies is restarted; the gateway keeps serving", async () => {
+    const [port, natsPort] = [freePort(), freePort()];
+    const io = upIo();
+    const exit = run(["up", "--with-nats-bootstrap", "--port", String(port), "--nats-client-port", String(natsPort), "--nats-http-port", "0", "--data-dir", "nats-restart"], io);
+    try {
+      await waitFor(() => io.err.includes("gateway listening"), { timeoutMs: 15_000, what: "the gateway" });
+      const first = Number(/nats-server \(pid (\d+)\)/.exec(io.err)![1]);
+      process.kill(first, "SIGKILL");
+      await waitFor(() => io.err.includes("nats-server restarted"), { timeoutMs: 20_000, what: "the restart" });
+      expect(io.err).toContain(`nats-server (pid ${first}) exited unexpectedly`);
+      const second = Number(/nats-server restarted \(pid (\d+)\)/.exec(io.err)![1]);
+      expect(second).not.toBe(first);
+      const submitted = await waitFor(async () => {
+        const r = await fetch(`http://127.0.0.1:${port}/runs`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"flow_name":"main"}' });
+        return r.status === 200 ? r : null;
+      }, { timeoutMs: 15_000, what: "a submit after the restart" });
+      expect(submitted.status).toBe(200);
+      io.stop();
+      expect(await exit).toBe(0);
+      expect(isAlive(second)).toBe(false);
+    } finally { io.stop(); await exit; }
+  });
+
   test("--with-worker starts this program as a worker and stops it before NATS", async () => {
     const [port, natsPort] = [freePort(), freePort()];
     const record = join(dir, "worker.jsonl");
@@ -102,11 +125,33 @@ describe("pyoco up failures", () => {
   });
 
   test("an unreachable NATS exits 1 with a hint to start one", async () => {
-    const io = upIo();
+    const io = upIo({ PYOCO_NATS_CONNECT_WAIT_SEC: "0" });   // no waiting: fail at once
     const code = await run(["up", "--port", "0", "--nats-url", `nats://127.0.0.1:${freePort()}`], io);
     expect(code).toBe(1);
     expect(io.err).toStartWith("ERR-PYOCO-0003: NATS unavailable\n- reason: cannot use NATS at nats://127.0.0.1:");
     expect(io.err).toContain("--with-nats-bootstrap");
+  });
+
+  test("a gateway started before NATS waits (one line per attempt, no traceback) and starts when NATS comes", async () => {
+    const [port, natsPort] = [freePort(), freePort()];
+    const io = upIo({ PYOCO_LOG_FORMAT: "json" });
+    const exit = run(["up", "--port", String(port), "--nats-url", `nats://127.0.0.1:${natsPort}`], io);
+    let nats: Awaited<ReturnType<typeof run>> | undefined;
+    const natsIo = upIo();
+    try {
+      await waitFor(() => (io.out.match(/nats not available yet; retrying/g) ?? []).length >= 2, { timeoutMs: 15_000, what: "two retry lines" });
+      const retry = io.out.split("\n").filter((l) => l.includes("nats not available yet")).map((l) => JSON.parse(l));
+      expect(retry[0]).toMatchObject({ attempt: 1, nats_url: `nats://127.0.0.1:${natsPort}` });
+      expect(retry[1].attempt).toBe(2);
+      expect(JSON.stringify(retry)).not.toContain("exc_traceback");
+      const natsExit = run(["nats", "up", "--port", String(natsPort), "--http-port", "0", "--data-dir", "nats-late"], natsIo);
+      await waitFor(() => io.err.includes("gateway listening"), { timeoutMs: 30_000, what: "the gateway" });
+      io.stop();
+      expect(await exit).toBe(0);
+      natsIo.stop();
+      nats = await natsExit;
+      expect(nats).toBe(0);
+    } finally { io.stop(); natsIo.stop(); await exit; }
   });
 
   test("usage errors exit 2 in argparse style", async () => {
