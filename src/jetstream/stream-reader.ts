@@ -15,6 +15,14 @@ export interface StoredMessage {
 }
 
 const FETCH_EXPIRES_MS = 1000;   // the client's minimum (toolchain.md §4.3)
+const NO_MESSAGE = 10037;
+const STREAM_NOT_FOUND = 10059;
+
+/** A stream someone deleted reads as empty (it is recreated at the next start), not as an outage. */
+function isMissing(err: unknown, ...codes: number[]): boolean {
+  const code = (err as { code?: number }).code;
+  return code !== undefined && [STREAM_NOT_FOUND, ...codes].includes(code);
+}
 
 function stored(m: JsMsg): StoredMessage {
   // ms precision, the same as StoredMsg.time of a direct get (the requeue run id hashes it)
@@ -36,7 +44,7 @@ export async function lastSeqOnSubject(conn: Connection, stream: string, subject
       const m = await (await conn.jsm()).streams.getMessage(stream, { last_by_subj: subject });
       return m?.seq ?? 0;
     } catch (err) {
-      if ((err as { code?: number }).code === 10037) return 0;   // no message found
+      if (isMissing(err, NO_MESSAGE)) return 0;
       throw err;
     }
   });
@@ -53,10 +61,16 @@ export async function readRange(
   const start = Math.max(1, range.startSeq);
   if (start > range.endSeq) return;
   await natsCall(async () => {
-    const consumer = await conn.js.consumers.get(stream, {
-      deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start,
-      ...(range.subject ? { filter_subjects: range.subject } : {}),
-    });
+    let consumer;
+    try {
+      consumer = await conn.js.consumers.get(stream, {
+        deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start,
+        ...(range.subject ? { filter_subjects: range.subject } : {}),
+      });
+    } catch (err) {
+      if (isMissing(err)) return;
+      throw err;
+    }
     try {
       for (;;) {
         const batch = await consumer.fetch({ max_messages: range.batch ?? 256, expires: FETCH_EXPIRES_MS });
@@ -78,9 +92,15 @@ export interface FollowHandle { stop(): void }
 
 /** Push every message on `subject` with seq >= startSeq to `onMessage`, live, until stopped. */
 export async function followSubject(conn: Connection, stream: string, subject: string, startSeq: number, onMessage: (m: StoredMessage) => void): Promise<FollowHandle> {
-  const consumer = await natsCall(() => conn.js.consumers.get(stream, {
-    deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.max(1, startSeq), filter_subjects: subject,
-  }));
+  let consumer;
+  try {
+    consumer = await natsCall(() => conn.js.consumers.get(stream, {
+      deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.max(1, startSeq), filter_subjects: subject,
+    }));
+  } catch (err) {
+    if (isMissing((err as Error).cause ?? err)) return { stop() {} };
+    throw err;
+  }
   const messages: ConsumerMessages = await natsCall(() => consumer.consume({ max_messages: 256 }));
   let stopped = false;
   void (async () => {

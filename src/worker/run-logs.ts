@@ -105,6 +105,7 @@ export class RunLogPublisher {
     if (this.#firstDrop !== null) return;
     this.#firstDrop = reason;
     this.log.warn("task log lines dropped", { run_id: this.base.runId, reason });
+    if (reason === "publish failed") return;   // a notice would fail the same way
     this.#send({
       task: null, stream: "system", level: null, ts: Date.now() / 1000,
       message: `log limit reached (${reason}): further lines of this run are dropped and counted`,
@@ -113,10 +114,7 @@ export class RunLogPublisher {
 
   #send(line: Omit<LogRecord, "run_id" | "worker_id" | "attempt">): void {
     const record: LogRecord = { run_id: this.base.runId, worker_id: this.base.workerId, attempt: this.base.attempt, ...line };
-    const p: Promise<void> = this.publish(record).catch(() => {
-      this.#dropped++;
-      this.#firstDrop ??= "publish failed";
-    }).finally(() => { this.#pending.delete(p); });
+    const p: Promise<void> = this.publish(record).catch(() => this.#drop("publish failed", 1)).finally(() => { this.#pending.delete(p); });
     this.#pending.add(p);
   }
 }
