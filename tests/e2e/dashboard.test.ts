@@ -135,7 +135,9 @@ describe("dashboard (real gateway + worker + Chromium)", () => {
     expect(await page.title()).toBe("Pyoco Dashboard");
     expect((await page.textContent("h1"))?.trim()).toBe("Pyoco Control Deck");
     await page.waitForFunction((n) => /of 1,0\d\d runs/.test(document.querySelector("#runsCount")?.textContent ?? "") && n > 0, BULK, { timeout: 20_000 });
-    expect(await visibleRowCount(page)).toBeGreaterThanOrEqual(20);
+    const desktopRows = await visibleRowCount(page);
+    expect(desktopRows).toBeGreaterThanOrEqual(20);
+    console.log(`dashboard: ${desktopRows} run rows fully visible at 1366x768`);
     // No debug text anywhere (the old `visible=21/21 | latest_ts=…` line).
     expect(await page.evaluate(() => document.body.innerText)).not.toMatch(/visible=|latest_ts/);
     // The parked tag has no worker: the banner says so.
@@ -422,7 +424,9 @@ describe("dashboard (real gateway + worker + Chromium)", () => {
       // compact: tag/worker/started cells are hidden, status/flow/updated are shown
       expect(await page.isVisible(`${row(runId)} .c-flow`)).toBe(true);
       expect(await page.isVisible(`${row(runId)} .c-worker`)).toBe(false);
-      expect(await visibleRowCount(page)).toBeGreaterThanOrEqual(8);
+      const phoneRows = await visibleRowCount(page);
+      expect(phoneRows).toBeGreaterThanOrEqual(8);
+      if (lang === "en") console.log(`dashboard: ${phoneRows} run rows fully visible at 390x844`);
       const noHScroll = () => page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
       expect(await noHScroll()).toBe(true);
       await page.screenshot({ path: join(ARTIFACTS, `dashboard-390x844-${lang}-runs.png`) });

@@ -97,6 +97,22 @@ describe("a 3-node cluster started by pyoco nats up", () => {
     expect(table.out).toMatch(/KV_pyoco_runs\s+kv\s+3\s+n\d/);
   });
 
+  test("doctor reports a stream below the replica setting and --fix-replicas raises it; nothing changes silently", async () => {
+    await gw.js.setStreamReplicas("KV_pyoco_run_relations", 1);
+    // A gateway start (ensureResources) leaves the existing R1 stream alone.
+    const other = await startTestGateway(cluster.seedUrl, GW_CREDS);
+    await other.stop();
+    const low = await cluster.pyoco(["nats", "doctor", "--nats-url", cluster.seedUrl]);
+    expect(low.code).toBe(1);
+    expect(low.out).toContain("LOW  KV_pyoco_run_relations: replicas 1 < 3");
+    expect(low.err).toContain("--fix-replicas");
+    const fixed = await cluster.pyoco(["nats", "doctor", "--fix-replicas", "--nats-url", cluster.seedUrl]);
+    expect(fixed.out).toContain("fix  KV_pyoco_run_relations: replicas 1 -> 3");
+    expect(fixed.code).toBe(0);
+    const s = await statusJson();
+    expect(s.stream_details.find((d: any) => d.name === "KV_pyoco_run_relations").replicas).toBe(3);
+  });
+
   test("a client without credentials is refused", async () => {
     const r = await cluster.pyoco(["nats", "status", "--nats-url", cluster.seedUrl], { PYOCO_NATS_USER: "", PYOCO_NATS_PASSWORD: "" });
     expect(r.code).toBe(1);

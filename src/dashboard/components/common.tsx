@@ -1,9 +1,24 @@
 /** Small building blocks shared by the panels: times, status badges, notes, the confirm dialog. */
-import type { ComponentChildren } from "preact";
+import { Component, h, type ComponentChildren, type ComponentType, type FunctionComponent } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import { absoluteTime, epoch, relativeTime } from "../format.ts";
 import { langStore, statusText, t, type TextKey } from "../i18n.ts";
 import { Store, useStore } from "../store.ts";
+
+/**
+ * A component that re-renders only when a prop changes (shallow), not with its parent: the page
+ * ticks every second for relative times, and a log pane of thousands of lines need not follow.
+ */
+export function memo<P extends object>(render: FunctionComponent<P>): ComponentType<P> {
+  return class Memo extends Component<P> {
+    override shouldComponentUpdate(next: P): boolean {
+      const a = this.props as Record<string, unknown>, b = next as Record<string, unknown>;
+      const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+      return [...keys].some((k) => a[k] !== b[k]);
+    }
+    render(props: P) { return h(render, props); }
+  };
+}
 
 const STATUS_ICON: Record<string, string> = {
   PENDING: "○", PENDING_APPROVAL: "○", RUNNING: "▶", CANCELLING: "…", COMPLETED: "✓", FAILED: "⚠", CANCELLED: "■",

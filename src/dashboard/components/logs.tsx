@@ -10,7 +10,7 @@ import { absoluteTime, clockTime } from "../format.ts";
 import { langStore, t, tExact } from "../i18n.ts";
 import { sleep } from "../../lib/async.ts";
 import { useStore } from "../store.ts";
-import { Note } from "./common.tsx";
+import { memo, Note } from "./common.tsx";
 
 /** Lines kept in the page; older ones are dropped from view (they stay on the server). */
 const MAX_LINES = 5000;
@@ -26,7 +26,9 @@ interface LogState {
 
 const EMPTY: LogState = { lines: [], dropped: 0, ended: false, unavailable: false, error: null };
 
-export function LogPane({ api, runId }: { api: DashboardApi; runId: string }) {
+export const LogPane = memo(LogPaneView);
+
+function LogPaneView({ api, runId }: { api: DashboardApi; runId: string }) {
   const lang = useStore(langStore);
   const authVersion = useStore(api.authVersion);
   const [state, setState] = useState<LogState>(EMPTY);

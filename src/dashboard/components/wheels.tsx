@@ -4,6 +4,7 @@
  * the upload/delete history with who did it from where (`GET /wheels/history`).
  */
 import type { DashboardApi, WheelHistoryEvent, WheelInfo } from "../api.ts";
+import type { WheelSyncState } from "../../client/types.ts";
 import { formatBytes } from "../format.ts";
 import { usePoll } from "../hooks.ts";
 import { langStore, t, tExact } from "../i18n.ts";
@@ -74,9 +75,11 @@ function WheelTable({ items, now }: { items: WheelInfo[]; now: number }) {
   );
 }
 
-function WorkerWheels({ id, ws, now }: { id: string; ws: Record<string, any> | null | undefined; now: number }) {
-  const installed: Array<Record<string, any>> = Array.isArray(ws?.installed_wheels) ? ws!.installed_wheels : [];
-  const skipped: Array<Record<string, any>> = Array.isArray(ws?.skipped_incompatible) ? ws!.skipped_incompatible : [];
+type Row = Record<string, unknown>;
+
+function WorkerWheels({ id, ws, now }: { id: string; ws: WheelSyncState | null | undefined; now: number }) {
+  const installed: Row[] = Array.isArray(ws?.installed_wheels) ? ws.installed_wheels : [];
+  const skipped: Row[] = Array.isArray(ws?.skipped_incompatible) ? ws.skipped_incompatible : [];
   const off = !ws || ws.enabled === false;
   return (
     <li class="wsync-item" data-worker-id={id}>
@@ -88,7 +91,7 @@ function WorkerWheels({ id, ws, now }: { id: string; ws: Record<string, any> | n
         <dl class="kv">
           <div><dt>{t("wheels.installed")}</dt><dd>{installed.length ? installed.map((w) => <span class="chip chip-ok" title={String(w.wheel_name ?? "")}>{String(w.package_name ?? w.wheel_name)} {String(w.package_version ?? "")}</span>) : <span class="muted">{t("wheels.nothing")}</span>}</dd></div>
           {skipped.length > 0 && <div><dt>{t("wheels.skipped")}</dt><dd>{skipped.map((w) => <span class="chip" title={String(w.reason ?? "")}>{String(w.wheel_name ?? w.package_name)}</span>)}</dd></div>}
-          {ws?.last_error && <div><dt>{t("wheels.failed")}</dt><dd><pre class="error-text small">{String(ws.last_error)}</pre></dd></div>}
+          {ws?.last_error ? <div><dt>{t("wheels.failed")}</dt><dd><pre class="error-text small">{String(ws.last_error)}</pre></dd></div> : null}
         </dl>
       )}
     </li>

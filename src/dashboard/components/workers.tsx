@@ -5,6 +5,7 @@
  */
 import { useState } from "preact/hooks";
 import { errorText, type DashboardApi, type QueueRow, type WorkerRecord } from "../api.ts";
+import type { WheelSyncState } from "../../client/types.ts";
 import { absoluteTime, epoch, formatInt } from "../format.ts";
 import type { Polled } from "../hooks.ts";
 import { usePoll } from "../hooks.ts";
@@ -143,7 +144,7 @@ export function QueueWarnings({ rows }: { rows: QueueRow[] | undefined }) {
 }
 
 /** The wheel-sync state of a worker as a short badge (and its error on hover). */
-export function WheelSyncBadge({ ws }: { ws: Record<string, any> | null | undefined }) {
+export function WheelSyncBadge({ ws }: { ws: WheelSyncState | null | undefined }) {
   if (!ws || typeof ws !== "object") return <span class="muted">—</span>;
   const result = String(ws.last_result ?? (ws.enabled ? "idle" : "disabled"));
   const installed = Array.isArray(ws.installed_wheels) ? ws.installed_wheels.length : 0;
