@@ -5,7 +5,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve as resolvePath } from "node:path";
 import { effectiveEnv, loadSettings, type SettingOverrides } from "../config/index.ts";
 import { isValidKvKey, TAG_PATTERN } from "../domain/job.ts";
 import { invalidModulePrefix, splitModulePrefixes } from "../domain/module-allow-list.ts";
@@ -28,8 +28,15 @@ const FLAGS = {
   concurrency: { type: "string", value: "N", default: "4", description: "runs at once (one Python process each); ordering between runs is not promised, 1 = one after another" },
   "max-runs-per-process": { type: "string", value: "N", default: "100", description: "runs per Python process before it is recycled; 1 = a fresh process per run" },
   "work-dir": { type: "string", value: "DIR", description: "scratch folder for runner processes (default: a new temp dir, removed on exit)" },
+  "wheel-sync": { type: "boolean", description: "install registry wheels matching --tags (PYOCO_WHEEL_SYNC_ENABLED)" },
+  "no-wheel-sync": { type: "boolean", description: "do not sync wheels, whatever PYOCO_WHEEL_SYNC_ENABLED says" },
+  "wheel-sync-dir": { type: "string", value: "DIR", description: "local wheel files, manifest and install generations (PYOCO_WHEEL_SYNC_DIR, default .pyoco/wheels)" },
+  "wheel-sync-interval-sec": { type: "string", value: "SEC", description: "how often the registry is checked (PYOCO_WHEEL_SYNC_INTERVAL_SEC, default 10, min 0.1)" },
+  "wheel-install-timeout-sec": { type: "string", value: "SEC", description: "deadline of one pip call (PYOCO_WHEEL_INSTALL_TIMEOUT_SEC, default 180, min 1)" },
   "allow-module": { type: "string", multiple: true, value: "PREFIX", description: "only import YAML callables (and a module resolver) from this module or below it; repeatable (overrides PYOCO_WORKER_ALLOWED_MODULES). Without any, flow.yaml can run any code here" },
   "drain-timeout-sec": { type: "string", value: "SEC", default: "30", description: "on SIGTERM/SIGINT, how long running runs may finish before they are killed and requeued" },
+  "poll-timeout": { type: "string", value: "SEC", default: "1.0", description: "how long one pull waits for a job (values below 1 s are raised to 1 s, the NATS client's minimum)" },
+  "run-once": { type: "boolean", description: "process what is queued now for the tags, then exit 0 (a queue counts as empty after one poll with no job)" },
 } as const;
 
 const HELP: CommandHelp = {
@@ -39,6 +46,7 @@ const HELP: CommandHelp = {
     "pyoco worker --tags cpu --flow-resolver my_flows.py:resolve_flow",
     "pyoco worker --tags gpu,cpu --worker-id gpu-1 --concurrency 2",
     "pyoco worker --max-runs-per-process 1   # strict: a fresh Python process per run",
+    "pyoco worker --tags batch --run-once     # drain what is queued, then exit 0",
     "pyoco worker --allow-module my_tasks --allow-module company.flows   # flow.yaml may only use these modules",
   ],
   notes: [
@@ -46,6 +54,7 @@ const HELP: CommandHelp = {
     "PYOCO_RUN_HEARTBEAT_INTERVAL_SEC, PYOCO_WORKER_HEARTBEAT_INTERVAL_SEC, PYOCO_CANCEL_GRACE_PERIOD_SEC,",
     "PYOCO_WORKER_ALLOWED_MODULES, … (docs/worker.md).",
     "Trust: flow.yaml names Python callables, so a submitter can run code on this worker unless --allow-module limits them.",
+    "Wheels: --wheel-sync installs the newest compatible registry wheel per package (docs/wheels.md).",
     "Signals: the first SIGTERM/SIGINT drains (see --drain-timeout-sec), a second one kills running runs at once.",
   ],
 };
@@ -78,6 +87,7 @@ const command: Command = {
     const concurrency = numberFlag(f.concurrency, "concurrency", HELP, FLAGS, { integer: true, min: 1, max: 256 })!;
     const maxRuns = numberFlag(f["max-runs-per-process"], "max-runs-per-process", HELP, FLAGS, { integer: true, min: 1 })!;
     const drainSec = numberFlag(f["drain-timeout-sec"], "drain-timeout-sec", HELP, FLAGS, { min: 0 })!;
+    const pollSec = numberFlag(f["poll-timeout"], "poll-timeout", HELP, FLAGS, { min: 0, max: 3600 })!;
     const resolver = f["flow-resolver"]?.trim() || undefined;
     if (resolver !== undefined && resolver.lastIndexOf(":") <= 0) {
       throw usageError(`argument --flow-resolver: '${resolver}' must be module:attr or path/to/file.py:attr`);
@@ -92,8 +102,16 @@ const command: Command = {
     const env = effectiveEnv(io.env, io.cwd);
     const overrides: SettingOverrides = {};
     if (f["nats-url"]) overrides.natsUrl = f["nats-url"];
+    if (f["wheel-sync"] && f["no-wheel-sync"]) throw usageError("argument --no-wheel-sync: not allowed with argument --wheel-sync");
+    if (f["wheel-sync"]) overrides.wheelSyncEnabled = true;
+    if (f["no-wheel-sync"]) overrides.wheelSyncEnabled = false;
+    if (f["wheel-sync-dir"]) overrides.wheelSyncDir = f["wheel-sync-dir"];
+    if (f["wheel-sync-interval-sec"] !== undefined) overrides.wheelSyncIntervalSec = numberFlag(f["wheel-sync-interval-sec"], "wheel-sync-interval-sec", HELP, FLAGS, { min: 0.1 })!;
+    if (f["wheel-install-timeout-sec"] !== undefined) overrides.wheelInstallTimeoutSec = numberFlag(f["wheel-install-timeout-sec"], "wheel-install-timeout-sec", HELP, FLAGS, { min: 1 })!;
     if (allowFlags.length) overrides.workerAllowedModules = allowFlags;
-    const settings = loadSettings(env, overrides);
+    const loaded = loadSettings(env, overrides);
+    // A relative wheel-sync dir is resolved against the cwd once, before runners change theirs.
+    const settings = loadSettings(env, { ...overrides, wheelSyncDir: resolvePath(io.cwd, loaded.wheelSyncDir) });
     const log = createLogger({ service: "pyoco:worker", level: settings.logLevel, format: settings.logFormat, utc: settings.logUtc, includeTraceback: settings.logIncludeTraceback });
 
     let python: string;
@@ -109,6 +127,7 @@ const command: Command = {
     mkdirSync(workDir, { recursive: true });
     const worker = new Worker({
       settings, workerId, tags, python, resolver, concurrency, maxRunsPerProcess: maxRuns, workDir, drainTimeoutSec: drainSec, log,
+      pollTimeoutMs: pollSec * 1000, runOnce: f["run-once"],
       allowedModules: settings.workerAllowedModules,
       onRunnerStderr: (_pid, chunk) => io.stderr(new TextDecoder().decode(chunk)),
       startSignal: io.signal,
@@ -121,8 +140,10 @@ const command: Command = {
         throw startupFailure(err, { python, resolver, natsUrl: redactNatsUrl(settings.natsUrl) });
       }
       log.info("worker started", { worker_id: workerId, tags, instance_id: worker.instanceId, concurrency, max_runs_per_process: maxRuns, pyoco: worker.runnerInfo?.pyoco });
-      await whenAborted(io.signal);
-      log.info("shutdown requested", { signal: io.signalName(), worker_id: workerId });
+      const queueDone = worker.whenQueueDone().then(() => true);
+      if (await Promise.race([whenAborted(io.signal).then(() => false), queueDone])) {
+        log.info("queue empty; stopping (--run-once)", { worker_id: workerId });
+      } else log.info("shutdown requested", { signal: io.signalName(), worker_id: workerId });
       const reason = await worker.close({ force: io.force });
       log.info("worker stopped", { worker_id: workerId, stop_reason: reason });
       return 0;

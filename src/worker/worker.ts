@@ -15,6 +15,8 @@ import type { ActiveRun } from "./active-run.ts";
 import { executeDelivery, type ExecuteDeps } from "./execute.ts";
 import { WorkerRegistry } from "./registry.ts";
 import { SlotGate } from "./slots.ts";
+import { WheelSync } from "./wheel-sync.ts";
+import { WheelSyncLoop } from "./wheel-sync-loop.ts";
 
 /** Life cycle; every transition is logged. */
 export type WorkerLifecycle = "INITIALIZED" | "STARTING" | "RUNNING" | "DRAINING" | "STOPPING" | "STOPPED" | "FAILED";
@@ -37,6 +39,10 @@ export interface WorkerOptions {
   workDir: string;
   /** How long a graceful stop lets running runs finish before killing them. */
   drainTimeoutSec: number;
+  /** How long one pull waits for a job (the original's `--poll-timeout`); raised to 1 s, NATS.js's minimum. @default 1000 */
+  pollTimeoutMs?: number;
+  /** Process what is queued now, then stop pulling (the original's `--run-once`); see `whenQueueDone()`. */
+  runOnce?: boolean;
   /** Extra environment for runners (merged over the worker's). */
   runnerEnv?: Record<string, string>;
   /** Module prefixes YAML callables / a module resolver may come from; empty = any (warned at start). */
@@ -49,8 +55,8 @@ export interface WorkerOptions {
   startSignal?: AbortSignal;
 }
 
-/** Pull expiry per request; NATS.js refuses < 1 s. Also bounds how long a stopping loop waits. */
-const PULL_EXPIRES_MS = 1_000;
+/** Shortest pull expiry: NATS.js refuses < 1 s (toolchain.md). Also the default poll timeout. */
+const MIN_PULL_EXPIRES_MS = 1_000;
 
 export class Worker {
   #state: WorkerLifecycle = "INITIALIZED";
@@ -67,15 +73,36 @@ export class Worker {
   #closing: Promise<"graceful_shutdown" | "forced_shutdown"> | null = null;
   #clock: Clock;
   #ready: ReadyMessage | null = null;
+  #wheels: { sync: WheelSync; loop: WheelSyncLoop } | null = null;
+
+  readonly #pullExpiresMs: number;
 
   constructor(private readonly opts: WorkerOptions) {
     this.#clock = opts.clock ?? systemClock;
+    this.#pullExpiresMs = Math.max(MIN_PULL_EXPIRES_MS, opts.pollTimeoutMs ?? MIN_PULL_EXPIRES_MS);
     this.#gate = new SlotGate(opts.concurrency);
     this.#pool = new RunnerPool({
       python: opts.python, resolver: opts.resolver, maxRunsPerProcess: opts.maxRunsPerProcess,
       concurrency: opts.concurrency, env: opts.runnerEnv, workDir: opts.workDir, onStderr: opts.onRunnerStderr,
       allowedModules: opts.allowedModules?.length ? opts.allowedModules : undefined,
     }, opts.log.child("runner"));
+    this.#wheels = this.#wheelSyncSetup();
+  }
+
+  /** Wheel sync (opt-in): runners start on the last installed generation, before any sync ran. */
+  #wheelSyncSetup(): { sync: WheelSync; loop: WheelSyncLoop } | null {
+    const { settings, log } = this.opts;
+    if (!settings.wheelSyncEnabled) return null;
+    const basePythonPath = this.opts.runnerEnv?.PYTHONPATH ?? process.env.PYTHONPATH;
+    const sync = new WheelSync({
+      store: () => this.#js!.wheels, python: this.opts.python, workerTags: this.opts.tags, dir: settings.wheelSyncDir,
+      installTimeoutSec: settings.wheelInstallTimeoutSec, basePythonPath, clock: this.#clock, log: log.child("wheel-sync"),
+    });
+    const loop = new WheelSyncLoop({
+      sync, pool: this.#pool, gate: this.#gate, registry: () => this.#registry, intervalSec: settings.wheelSyncIntervalSec, basePythonPath, log,
+    });
+    if (sync.activeDir) this.#pool.setRunnerEnv({ PYTHONPATH: loop.pythonPath(sync.activeDir) });
+    return { sync, loop };
   }
 
   get state(): WorkerLifecycle { return this.#state; }
@@ -123,6 +150,7 @@ export class Worker {
       }, this.#clock, log);
       await this.#registry.start();
       this.#registry.startHeartbeat(settings.workerHeartbeatIntervalSec * 1000);
+      await this.#wheels?.loop.start();   // first sync before the first pull
     } catch (err) {
       this.#to("FAILED");
       await this.#teardown();
@@ -130,6 +158,16 @@ export class Worker {
     }
     this.#loops = this.opts.tags.map((tag) => this.#pullLoop(tag));
     this.#to("RUNNING");
+  }
+
+  /**
+   * With `runOnce`: resolves once every tag's queue answered "empty" to a pull and every run
+   * taken has finished. The caller then calls `close()`. Never resolves otherwise.
+   */
+  async whenQueueDone(): Promise<void> {
+    if (!this.opts.runOnce) return new Promise<void>(() => {});
+    await Promise.allSettled(this.#loops);
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
   }
 
   /**
@@ -166,6 +204,7 @@ export class Worker {
     const log = this.opts.log;
     this.#to("DRAINING");
     this.#pullStop.abort();
+    await this.#wheels?.loop.stop();   // a sync waiting for the slots gives up; pip is killed
     let forced = force?.aborted ?? false;
     if (this.#inflight.size > 0 && !forced) {
       log.info("draining running runs", { runs: [...this.#active.keys()], drain_timeout_sec: this.opts.drainTimeoutSec });
@@ -190,11 +229,12 @@ export class Worker {
 
   async #teardown() {
     this.#pullStop.abort();
+    await this.#wheels?.loop.stop();
     this.#registry?.stopHeartbeat();
     this.#watch?.stop();
     await this.#pool.close({ graceMs: 0 }).catch(() => undefined);
     // Pull loops end within one pull expiry; do not wait longer than that.
-    await Promise.race([Promise.allSettled(this.#loops), sleep(PULL_EXPIRES_MS + 500)]);
+    await Promise.race([Promise.allSettled(this.#loops), sleep(this.#pullExpiresMs + 500)]);
     await this.#js?.close().catch(() => undefined);
   }
 
@@ -207,7 +247,7 @@ export class Worker {
       if (stop.aborted) break;
       let d: Delivery | null;
       try {
-        d = await this.#js!.queue.next(tag, PULL_EXPIRES_MS);
+        d = await this.#js!.queue.next(tag, this.#pullExpiresMs);
         failures = 0;
       } catch (err) {
         failures++;
@@ -216,7 +256,10 @@ export class Worker {
         await this.#rebind(tag);
         continue;
       }
-      if (!d) continue;
+      if (!d) {
+        if (this.opts.runOnce) break;   // nothing more queued for this tag within one poll
+        continue;
+      }
       if (stop.aborted) { d.nak(0); break; }
       if (!(await this.#claimSlot(d, stop))) break;
       let released = false;
@@ -254,7 +297,7 @@ export class Worker {
     return {
       js: this.#js!, pool: this.#pool, registry: this.#registry!, settings: this.opts.settings,
       workerId: this.opts.workerId, clock: this.#clock, log: this.opts.log, ackIntervalMs: this.#ackIntervalMs, active: this.#active,
-      requeueDelayMs: PULL_EXPIRES_MS + 250,
+      requeueDelayMs: this.#pullExpiresMs + 250,
     };
   }
 }
