@@ -65,7 +65,7 @@ const t0 = performance.now();
 console.log(`pyoco bench report (${quick ? "--quick" : "full"}), ${cpus().length} CPUs, load average at start ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
 
 // 1. Raw JetStream floors, measured right before the figures they are compared with.
-const floor64 = await bench("jetstream-floor.ts", ["--runs", String(size.submitRuns), "--clients", "64", "--worker-runs", String(size.workerRuns), "--concurrency", "4"]);
+const floor64 = await bench("jetstream-floor.ts", ["--runs", String(size.submitRuns), "--clients", "64", "--worker-runs", String(size.workerRuns), "--concurrency", "1"]);
 const floorSubmit64 = num(floor64.out, /submit floor: (\d+) runs\/s/);
 const floorWorker = num(floor64.out, /worker floor: (\d+) runs\/s/);
 const submit64 = await bench("submit-throughput.ts", ["--runs", String(size.submitRuns), "--clients", "64"]);
@@ -111,7 +111,7 @@ console.log(line(headers));
 console.log(keys.map((k) => "-".repeat(width[k])).join("  "));
 for (const r of rows) console.log(line(r));
 console.log("");
-console.log(`floors: the same KV create + publish (submit) or pull + get + 2 CAS writes + ack (worker, concurrency 4) straight through NATS.js.`);
+console.log(`floors: the same KV create + publish (submit) or pull + get + 2 CAS writes + ack (worker, concurrency 1 = the default) straight through NATS.js.`);
 console.log(`load = 1-minute load average when the figure was taken (${cpus().length} CPUs); above ~1 per CPU the figures say more about the machine than about pyoco.`);
 console.log(`total ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 for (const f of failures) console.log(`FAILED: ${f}`);
