@@ -44,6 +44,9 @@ export async function startNatsServer(): Promise<NatsServer> {
     mkdirSync(portsDir, { recursive: true });
     proc = Bun.spawn([natsServerBinary(), "-c", conf], { stdout: "ignore", stderr: "pipe" });
     const p = proc;
+    // Keep reading its log: an unread pipe fills up (64 KiB) and then the server blocks on its
+    // next log line, stalling every client (seen under load with many consumers).
+    void (async () => { for await (const _ of p.stderr as ReadableStream<Uint8Array>) { /* discard */ } })().catch(() => undefined);
     const early = p.exited.then((code) => { throw new Error(`nats-server exited early with code ${code}`); });
     const found = waitFor(() => {
       const file = readdirSync(portsDir).find((f) => f.endsWith(".ports"));
