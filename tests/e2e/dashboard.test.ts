@@ -353,7 +353,7 @@ describe("dashboard (real gateway + worker + Chromium)", () => {
       const item = '#wheelsWorkers li.wsync-item[data-worker-id="dash-wheel-worker"]';
       await page.waitForFunction((sel) => {
         const el = document.querySelector(sel);
-        return !!el && (el.textContent ?? "").includes("dash_sync 1.0.0") && (el.textContent ?? "").includes("win_amd64");
+        return !!el && (el.textContent ?? "").includes("dash-sync 1.0.0") && (el.textContent ?? "").includes("win_amd64");
       }, item, { timeout: 90_000 });
       expect(await page.textContent(`${item} .wsync-state`)).toBe("in sync");
       await page.screenshot({ path: join(ARTIFACTS, "dashboard-1366x768-en-wheels.png") });
