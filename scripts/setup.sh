@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what pyoco needs on a fresh Debian machine, idempotently:
-# nats-server, Chromium and a Japanese font (dashboard tests) and Python 3 from Debian; Bun (pinned) from npm;
+# nats-server, Chromium and a Japanese font (dashboard tests), Python 3 with pip and venv (wheel sync)
+# from Debian; Bun (pinned) from npm;
 # then the JavaScript dependencies from the lockfile. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,9 @@ BUN_VERSION=1.4.5
 need_apt=()
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need_apt+=(nats-server)
 [ -x /usr/bin/python3 ] || need_apt+=(python3)
+# Wheel sync installs with pip (--no-index, --target), so do its tests.
+{ [ -x /usr/bin/python3 ] && /usr/bin/python3 -m pip --version >/dev/null 2>&1; } || need_apt+=(python3-pip)
+{ [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import ensurepip, venv" >/dev/null 2>&1; } || need_apt+=(python3-venv)
 if [ "${PYOCO_SETUP_BROWSER:-1}" = "1" ] && [ ! -x /usr/bin/chromium ]; then need_apt+=(chromium); fi
 # Japanese glyphs for the dashboard screenshots (tests/artifacts) of the ja page.
 if [ "${PYOCO_SETUP_BROWSER:-1}" = "1" ] && ! fc-list :lang=ja 2>/dev/null | grep -q .; then need_apt+=(fonts-ipafont-gothic); fi

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve as resolvePath } from "node:path";
 import { effectiveEnv, loadSettings, type SettingOverrides } from "../config/index.ts";
 import { isValidKvKey, TAG_PATTERN } from "../domain/job.ts";
 import { invalidModulePrefix, splitModulePrefixes } from "../domain/module-allow-list.ts";
@@ -28,6 +28,11 @@ const FLAGS = {
   concurrency: { type: "string", value: "N", default: "1", description: "runs at once (one Python process each)" },
   "max-runs-per-process": { type: "string", value: "N", default: "100", description: "runs per Python process before it is recycled; 1 = a fresh process per run" },
   "work-dir": { type: "string", value: "DIR", description: "scratch folder for runner processes (default: a new temp dir, removed on exit)" },
+  "wheel-sync": { type: "boolean", description: "install registry wheels matching --tags (PYOCO_WHEEL_SYNC_ENABLED)" },
+  "no-wheel-sync": { type: "boolean", description: "do not sync wheels, whatever PYOCO_WHEEL_SYNC_ENABLED says" },
+  "wheel-sync-dir": { type: "string", value: "DIR", description: "local wheel files, manifest and install generations (PYOCO_WHEEL_SYNC_DIR, default .pyoco/wheels)" },
+  "wheel-sync-interval-sec": { type: "string", value: "SEC", description: "how often the registry is checked (PYOCO_WHEEL_SYNC_INTERVAL_SEC, default 10, min 0.1)" },
+  "wheel-install-timeout-sec": { type: "string", value: "SEC", description: "deadline of one pip call (PYOCO_WHEEL_INSTALL_TIMEOUT_SEC, default 180, min 1)" },
   "allow-module": { type: "string", multiple: true, value: "PREFIX", description: "only import YAML callables (and a module resolver) from this module or below it; repeatable (overrides PYOCO_WORKER_ALLOWED_MODULES). Without any, flow.yaml can run any code here" },
   "drain-timeout-sec": { type: "string", value: "SEC", default: "30", description: "on SIGTERM/SIGINT, how long running runs may finish before they are killed and requeued" },
 } as const;
@@ -46,6 +51,7 @@ const HELP: CommandHelp = {
     "PYOCO_RUN_HEARTBEAT_INTERVAL_SEC, PYOCO_WORKER_HEARTBEAT_INTERVAL_SEC, PYOCO_CANCEL_GRACE_PERIOD_SEC,",
     "PYOCO_WORKER_ALLOWED_MODULES, … (docs/worker.md).",
     "Trust: flow.yaml names Python callables, so a submitter can run code on this worker unless --allow-module limits them.",
+    "Wheels: --wheel-sync installs the newest compatible registry wheel per package (docs/wheels.md).",
     "Signals: the first SIGTERM/SIGINT drains (see --drain-timeout-sec), a second one kills running runs at once.",
   ],
 };
@@ -92,8 +98,16 @@ const command: Command = {
     const env = effectiveEnv(io.env, io.cwd);
     const overrides: SettingOverrides = {};
     if (f["nats-url"]) overrides.natsUrl = f["nats-url"];
+    if (f["wheel-sync"] && f["no-wheel-sync"]) throw usageError("argument --no-wheel-sync: not allowed with argument --wheel-sync");
+    if (f["wheel-sync"]) overrides.wheelSyncEnabled = true;
+    if (f["no-wheel-sync"]) overrides.wheelSyncEnabled = false;
+    if (f["wheel-sync-dir"]) overrides.wheelSyncDir = f["wheel-sync-dir"];
+    if (f["wheel-sync-interval-sec"] !== undefined) overrides.wheelSyncIntervalSec = numberFlag(f["wheel-sync-interval-sec"], "wheel-sync-interval-sec", HELP, FLAGS, { min: 0.1 })!;
+    if (f["wheel-install-timeout-sec"] !== undefined) overrides.wheelInstallTimeoutSec = numberFlag(f["wheel-install-timeout-sec"], "wheel-install-timeout-sec", HELP, FLAGS, { min: 1 })!;
     if (allowFlags.length) overrides.workerAllowedModules = allowFlags;
-    const settings = loadSettings(env, overrides);
+    const loaded = loadSettings(env, overrides);
+    // A relative wheel-sync dir is resolved against the cwd once, before runners change theirs.
+    const settings = loadSettings(env, { ...overrides, wheelSyncDir: resolvePath(io.cwd, loaded.wheelSyncDir) });
     const log = createLogger({ service: "pyoco:worker", level: settings.logLevel, format: settings.logFormat, utc: settings.logUtc, includeTraceback: settings.logIncludeTraceback });
 
     let python: string;

@@ -5,8 +5,8 @@
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
-import { parseWireBytes } from "./json.ts";
-import { MAX_KEY_LENGTH, MAX_TAG_LENGTH } from "./limits.ts";
+import { parseWireText } from "./json.ts";
+import { jsonDepthExceeds, MAX_JSON_DEPTH, MAX_KEY_LENGTH, MAX_TAG_LENGTH } from "./limits.ts";
 
 export const KV_KEY_PATTERN = /^[-/_=.a-zA-Z0-9]+$/;
 /** NATS KV key rule (wire-contract.md §0): the alphabet, no leading or trailing dot, at most MAX_KEY_LENGTH characters. */
@@ -62,9 +62,15 @@ function toInt(name: string, v: unknown): number | string {
   return Number.isInteger(f) ? f : `invalid_field: ${name} must be an integer, got ${JSON.stringify(v)}`;
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 export function decodeRunJob(bytes: Uint8Array): JobDecodeResult {
+  let text: string;
+  try { text = utf8.decode(bytes); } catch { return { ok: false, error: "invalid_json", runId: null }; }
+  // Python's json cannot decode what nests deeper than ~1,000 levels: such a job would crash the runner.
+  if (jsonDepthExceeds(text)) return { ok: false, error: `invalid_field: nested deeper than ${MAX_JSON_DEPTH} levels`, runId: null };
   let data: unknown;
-  try { data = parseWireBytes(bytes); } catch { return { ok: false, error: "invalid_json", runId: null }; }
+  try { data = parseWireText(text); } catch { return { ok: false, error: "invalid_json", runId: null }; }   // NaN/Infinity as Python writes them
   return decodeRunJobValue(data);
 }
 

@@ -216,6 +216,8 @@ export interface SelectedWheel {
   nuid: string;
   size_bytes: number;
   digest: string;
+  /** Lowercase hex SHA-256 from the `sha256` header (or the digest). */
+  sha256_hex: string | null;
   tags: string[];
 }
 
@@ -254,7 +256,7 @@ export function selectWheels(objects: RegistryObject[], workerTags: readonly str
     }
     const wheel: SelectedWheel = {
       wheel_name: obj.name, package_name: parsed.name, package_version: parsed.version.text,
-      nuid: obj.nuid, size_bytes: obj.size, digest: obj.digest, tags: [...tags].sort(),
+      nuid: obj.nuid, size_bytes: obj.size, digest: obj.digest, sha256_hex: headerValue(obj.headers, "sha256") ?? digestToHex(obj.digest), tags: [...tags].sort(),
     };
     const current = best.get(parsed.name);
     const c = current ? compareVersions(parsed.version, current.version) : 1;

@@ -13,22 +13,13 @@ export function peerAddress(request: Request): string | null {
   return peers.get(request) ?? null;
 }
 
-/** Bun's default request body limit; only POST /wheels may send more (up to PYOCO_WHEEL_MAX_BYTES). */
-export const DEFAULT_BODY_LIMIT = 128 * 1024 * 1024;
 /** Room for the multipart framing and form fields around a wheel. */
 export const MULTIPART_OVERHEAD = 1024 * 1024;
 
-/** Bun.serve's maxRequestBodySize: large enough for the biggest allowed wheel upload. */
-export function maxRequestBodySize(wheelMaxBytes: number): number {
-  return wheelMaxBytes > 0 ? Math.max(DEFAULT_BODY_LIMIT, wheelMaxBytes + MULTIPART_OVERHEAD) : Number.MAX_SAFE_INTEGER;
-}
-
 /**
- * Requests other than the wheel upload keep Bun's default limit even though the server allows
- * more for wheels: a declared body above it is refused before anything reads it.
+ * Bun.serve's maxRequestBodySize: the biggest allowed wheel upload or the general limit
+ * (PYOCO_HTTP_MAX_BODY_BYTES, enforced per request by body-limit.ts for every other path).
  */
-export function bodyTooLarge(request: Request): boolean {
-  const declared = Number(request.headers.get("content-length") ?? 0);
-  if (!(declared > DEFAULT_BODY_LIMIT)) return false;
-  return !(request.method === "POST" && new URL(request.url).pathname === "/wheels");
+export function maxRequestBodySize(wheelMaxBytes: number, httpMaxBodyBytes: number): number {
+  return wheelMaxBytes > 0 ? Math.max(httpMaxBodyBytes, wheelMaxBytes + MULTIPART_OVERHEAD) : Number.MAX_SAFE_INTEGER;
 }

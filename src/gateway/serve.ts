@@ -17,8 +17,7 @@ import type { Logger } from "../lib/log.ts";
 import { createApp, EXTRA_ROUTES, type Authenticator, type GatewayApp, type RoutePlugin } from "./app.ts";
 import type { GatewayDeps } from "./deps.ts";
 import { createRunIndex } from "./run-index.ts";
-import { jsonResponse } from "./http-errors.ts";
-import { bodyTooLarge, maxRequestBodySize, rememberPeer } from "./peer.ts";
+import { maxRequestBodySize, rememberPeer } from "./peer.ts";
 import { startScheduler, type Scheduler } from "./scheduler.ts";
 
 export interface StartGatewayOptions {
@@ -72,7 +71,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     };
     scheduler = deps.scheduler = startScheduler(deps);
     const app = createApp(deps, opts.routes ?? EXTRA_ROUTES, { authenticate: opts.authenticate });
-    server = listen(app, host, opts.port ?? 8000, settings.wheelMaxBytes);
+    server = listen(app, host, opts.port ?? 8000, maxRequestBodySize(settings.wheelMaxBytes, settings.httpMaxBodyBytes));
     const listening = server;
     const port = listening.port ?? opts.port ?? 0;
     const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
@@ -101,12 +100,11 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   }
 }
 
-function listen(app: GatewayApp, host: string, port: number, wheelMaxBytes: number): Server<undefined> {
+function listen(app: GatewayApp, host: string, port: number, maxBodyBytes: number): Server<undefined> {
   try {
     return Bun.serve({
-      hostname: host, port, idleTimeout: IDLE_TIMEOUT_SEC, maxRequestBodySize: maxRequestBodySize(wheelMaxBytes),
+      hostname: host, port, idleTimeout: IDLE_TIMEOUT_SEC, maxRequestBodySize: maxBodyBytes,
       fetch: (request, srv) => {
-        if (bodyTooLarge(request)) return jsonResponse(413, { detail: "request body too large" });
         rememberPeer(request, srv.requestIP(request)?.address);   // wheel history source.remote_addr
         return app.handle(request);
       },

@@ -93,6 +93,8 @@ export interface ConnectOptions {
 export class Connection {
   #connected = true;
   #listeners = new Set<(event: "disconnect" | "reconnect") => void>();
+  /** Rejecters of calls in flight (see `failFastOnDisconnect`). */
+  #inflight = new Set<(err: Error) => void>();
 
   private constructor(readonly nc: NatsConnection, private readonly log: Logger) {
     void this.#followStatus();
@@ -154,7 +156,13 @@ export class Connection {
 
   async #followStatus() {
     for await (const s of this.nc.status()) {
-      if (s.type === "disconnect") { this.#connected = false; this.log.warn("nats disconnected", { err_id: "ERR-PYOCO-0003" }); this.#emit("disconnect"); }
+      if (s.type === "disconnect") {
+        this.#connected = false;
+        this.log.warn("nats disconnected", { err_id: "ERR-PYOCO-0003" });
+        for (const fail of this.#inflight) fail(new NatsUnavailableError("disconnected during the request"));
+        this.#inflight.clear();
+        this.#emit("disconnect");
+      }
       if (s.type === "reconnect") { this.#connected = true; this.log.info("nats reconnected"); this.#emit("reconnect"); }
     }
   }
@@ -176,6 +184,21 @@ export class Connection {
   /** Throws NatsUnavailableError at once while disconnected, instead of waiting for a request timeout. */
   assertConnected(): void {
     if (!this.connected) throw new NatsUnavailableError("disconnected");
+  }
+
+  /**
+   * Settle like `call`, but reject with NatsUnavailableError as soon as the connection drops:
+   * NATS.js keeps a request made just before an outage pending until its timeout (5 s per call,
+   * 10 s for a submit), so callers (an HTTP client waiting for a 503) would hang meanwhile.
+   * The request itself is left to end on its own.
+   */
+  async failFastOnDisconnect<T>(call: Promise<T>): Promise<T> {
+    call.catch(() => undefined);   // its late failure after we gave up is not unhandled
+    if (!this.connected) throw new NatsUnavailableError("disconnected");
+    let fail!: (err: Error) => void;
+    const lost = new Promise<never>((_, reject) => { fail = reject; });
+    this.#inflight.add(fail);
+    try { return await Promise.race([call, lost]); } finally { this.#inflight.delete(fail); }
   }
 
   onStatus(listener: (event: "disconnect" | "reconnect") => void): () => void {

@@ -38,7 +38,7 @@ export class KvStore<T extends object> {
 
   async #call<R>(key: string | undefined, fn: (kv: KV) => Promise<R>): Promise<R> {
     this.conn.assertConnected();
-    try { return await fn(await this.kv()); } catch (err) { throw mapNatsError(err, this.bucket, key); }
+    try { return await this.conn.failFastOnDisconnect((async () => fn(await this.kv()))()); } catch (err) { throw mapNatsError(err, this.bucket, key); }
   }
 
   /** The current value, or null when missing, deleted, or the key is outside the NATS key alphabet. */

@@ -72,9 +72,33 @@ export class WheelStore {
     try { return await fn(await this.#store()); } catch (err) { throw mapNatsError(err, "wheel store"); }
   }
 
-  /** Every live (not deleted) object. An empty store is `[]`. */
+  /**
+   * Every live (not deleted) object. An empty store is `[]`. Reads the last meta message of each
+   * subject directly (stream info with a subject filter, then direct gets) instead of NATS.js's
+   * `list()`, whose history-only consumer could wait forever when its pending count and the
+   * delivered messages disagreed (seen with two workers listing while a wheel was uploaded).
+   */
   list(): Promise<WheelObject[]> {
-    return this.#call(async (os) => (await os.list()).filter((i) => !i.deleted).map(toWheelObject));
+    return this.#call(async () => {
+      const jsm = await this.conn.jsm();
+      const stream = `OBJ_${this.bucket}`;
+      const info = await jsm.streams.info(stream, { subjects_filter: `$O.${this.bucket}.M.>` });
+      const out: WheelObject[] = [];
+      for (const subject of Object.keys(info.state.subjects ?? {}).sort()) {
+        let meta: Record<string, unknown>;
+        try {
+          const m = await jsm.streams.getMessage(stream, { last_by_subj: subject });
+          if (!m) continue;
+          meta = m.json<Record<string, unknown>>();
+        } catch (err) {
+          if ((err as { code?: number }).code === 10037 || /no message found/i.test(String(err))) continue;   // purged meanwhile
+          throw err;
+        }
+        if (!meta || typeof meta !== "object" || meta.deleted === true || typeof meta.name !== "string") continue;
+        out.push(toWheelObject(meta as unknown as ObjectInfo));
+      }
+      return out;
+    });
   }
 
   /** One live object's info, or null. */
@@ -86,15 +110,42 @@ export class WheelStore {
   }
 
   /**
-   * The object's bytes as a stream, or null when missing. The stream errors if the digest does
-   * not match (NATS.js checks it at the end).
+   * The object's bytes as a stream, or null when missing. Chunks are fetched one by one with
+   * "next message for subject" gets (no consumer to set up or leak); the stream errors when the
+   * SHA-256 digest or the size does not match the meta.
    */
   open(name: string): Promise<{ info: WheelObject; data: ReadableStream<Uint8Array> } | null> {
     return this.#call(async (os) => {
-      const r = await os.get(name);
-      if (!r) return null;
-      r.error.catch(() => undefined);   // surfaced through the stream
-      return { info: toWheelObject(r.info), data: r.data };
+      const i = await os.info(name);
+      if (!i || i.deleted) return null;
+      const info = toWheelObject(i);
+      const jsm = await this.conn.jsm();
+      const stream = `OBJ_${this.bucket}`;
+      const subject = `$O.${this.bucket}.C.${info.nuid}`;
+      const sha = new Bun.CryptoHasher("sha256");
+      let seq = 0, received = 0;
+      const data = new ReadableStream<Uint8Array>({
+        pull: async (controller) => {
+          try {
+            if (received >= info.size) {
+              const digest = `SHA-256=${Buffer.from(sha.digest() as Uint8Array).toString("base64").replace(/\+/g, "-").replace(/\//g, "_")}`;
+              if (digest !== info.digest) throw new Error(`corrupt object ${name}: digest ${digest} does not match ${info.digest}`);
+              controller.close();
+              return;
+            }
+            const m = await jsm.streams.getMessage(stream, { seq: seq + 1, next_by_subj: subject } as unknown as { seq: number });
+            if (!m) throw new Error(`object ${name} is missing chunks after ${received} of ${info.size} bytes`);
+            seq = m.seq;
+            received += m.data.length;
+            if (received > info.size) throw new Error(`object ${name} has more bytes than its meta says (${info.size})`);
+            sha.update(m.data);
+            controller.enqueue(m.data);
+          } catch (err) {
+            controller.error(mapNatsError(err, "wheel store"));
+          }
+        },
+      });
+      return { info, data };
     });
   }
 

@@ -60,9 +60,9 @@ export class WorkQueue {
   /** Publish a job on `pyoco.work.<tag>`; `msgId` (the run id) makes a retried publish a no-op. */
   async publish(tag: string, job: object, msgId: string): Promise<{ seq: number; duplicate: boolean }> {
     this.conn.assertConnected();
-    const ack = await natsCall(() => this.conn.js.publish(this.names.workSubject(tag), wireBytes(job), {
+    const ack = await natsCall(() => this.conn.failFastOnDisconnect(this.conn.js.publish(this.names.workSubject(tag), wireBytes(job), {
       msgID: msgId, expect: { streamName: this.names.workStream },
-    }));
+    })));
     return { seq: ack.seq, duplicate: ack.duplicate };
   }
 

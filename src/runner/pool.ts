@@ -119,6 +119,11 @@ export class RunnerPool {
     };
   }
 
+  /** Extra environment for runners spawned from now on (wheel sync: a new PYTHONPATH); pair with recycleIdle(). */
+  setRunnerEnv(env: Record<string, string>): void {
+    this.#opts = { ...this.#opts, env: { ...this.#opts.env, ...env } };
+  }
+
   /** Recycle every idle runner (e.g. after a wheel update); busy ones are retired after their run. */
   async recycleIdle(): Promise<void> {
     const old = [...this.#idle, ...this.#spares];

@@ -731,8 +731,8 @@ def _read_loop(runner):
             continue
         try:
             msg = json.loads(raw)
-        except ValueError as exc:
-            _protocol_error("invalid_message", f"not JSON: {exc}", raw)
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than json can decode
+            _protocol_error("invalid_message", f"not JSON: {type(exc).__name__}: {exc}", raw)
             continue
         if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
             _protocol_error("invalid_message", "expected an object with a string 'type'", raw)

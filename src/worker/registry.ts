@@ -94,6 +94,20 @@ export class WorkerRegistry {
     });
   }
 
+  /** Replace the `wheel_sync` object (wire-contract.md §7.7) after a sync attempt. */
+  setWheelSync(state: Record<string, unknown>): Promise<void> {
+    return this.#enqueue(() => {
+      this.#patch({ wheel_sync: state });
+      return this.#write();
+    });
+  }
+
+  /** The `wheel_sync` object carried over from this worker's previous record. */
+  get wheelSync(): Record<string, unknown> | null {
+    const ws = this.#record?.wheel_sync;
+    return ws && typeof ws === "object" ? ws : null;
+  }
+
   /** Final write on shutdown: STOPPED_GRACEFUL with the stop reason. */
   stopped(reason: "graceful_shutdown" | "forced_shutdown"): Promise<void> {
     this.stopHeartbeat();

@@ -15,6 +15,8 @@ import type { ActiveRun } from "./active-run.ts";
 import { executeDelivery, type ExecuteDeps } from "./execute.ts";
 import { WorkerRegistry } from "./registry.ts";
 import { SlotGate } from "./slots.ts";
+import { WheelSync } from "./wheel-sync.ts";
+import { WheelSyncLoop } from "./wheel-sync-loop.ts";
 
 /** Life cycle; every transition is logged. */
 export type WorkerLifecycle = "INITIALIZED" | "STARTING" | "RUNNING" | "DRAINING" | "STOPPING" | "STOPPED" | "FAILED";
@@ -67,6 +69,7 @@ export class Worker {
   #closing: Promise<"graceful_shutdown" | "forced_shutdown"> | null = null;
   #clock: Clock;
   #ready: ReadyMessage | null = null;
+  #wheels: { sync: WheelSync; loop: WheelSyncLoop } | null = null;
 
   constructor(private readonly opts: WorkerOptions) {
     this.#clock = opts.clock ?? systemClock;
@@ -76,6 +79,23 @@ export class Worker {
       concurrency: opts.concurrency, env: opts.runnerEnv, workDir: opts.workDir, onStderr: opts.onRunnerStderr,
       allowedModules: opts.allowedModules?.length ? opts.allowedModules : undefined,
     }, opts.log.child("runner"));
+    this.#wheels = this.#wheelSyncSetup();
+  }
+
+  /** Wheel sync (opt-in): runners start on the last installed generation, before any sync ran. */
+  #wheelSyncSetup(): { sync: WheelSync; loop: WheelSyncLoop } | null {
+    const { settings, log } = this.opts;
+    if (!settings.wheelSyncEnabled) return null;
+    const basePythonPath = this.opts.runnerEnv?.PYTHONPATH ?? process.env.PYTHONPATH;
+    const sync = new WheelSync({
+      store: () => this.#js!.wheels, python: this.opts.python, workerTags: this.opts.tags, dir: settings.wheelSyncDir,
+      installTimeoutSec: settings.wheelInstallTimeoutSec, basePythonPath, clock: this.#clock, log: log.child("wheel-sync"),
+    });
+    const loop = new WheelSyncLoop({
+      sync, pool: this.#pool, gate: this.#gate, registry: () => this.#registry, intervalSec: settings.wheelSyncIntervalSec, basePythonPath, log,
+    });
+    if (sync.activeDir) this.#pool.setRunnerEnv({ PYTHONPATH: loop.pythonPath(sync.activeDir) });
+    return { sync, loop };
   }
 
   get state(): WorkerLifecycle { return this.#state; }
@@ -123,6 +143,7 @@ export class Worker {
       }, this.#clock, log);
       await this.#registry.start();
       this.#registry.startHeartbeat(settings.workerHeartbeatIntervalSec * 1000);
+      await this.#wheels?.loop.start();   // first sync before the first pull
     } catch (err) {
       this.#to("FAILED");
       await this.#teardown();
@@ -166,6 +187,7 @@ export class Worker {
     const log = this.opts.log;
     this.#to("DRAINING");
     this.#pullStop.abort();
+    await this.#wheels?.loop.stop();   // a sync waiting for the slots gives up; pip is killed
     let forced = force?.aborted ?? false;
     if (this.#inflight.size > 0 && !forced) {
       log.info("draining running runs", { runs: [...this.#active.keys()], drain_timeout_sec: this.opts.drainTimeoutSec });
@@ -190,6 +212,7 @@ export class Worker {
 
   async #teardown() {
     this.#pullStop.abort();
+    await this.#wheels?.loop.stop();
     this.#registry?.stopHeartbeat();
     this.#watch?.stop();
     await this.#pool.close({ graceMs: 0 }).catch(() => undefined);

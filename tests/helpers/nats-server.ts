@@ -15,8 +15,8 @@ export interface NatsServer {
   port: number;
   storeDir: string;
   pid: number;
-  /** Stop the server process but keep its store (simulates an outage). */
-  kill(): Promise<void>;
+  /** Stop the server process but keep its store (simulates an outage). Default SIGKILL; SIGTERM = its graceful shutdown. */
+  kill(signal?: "SIGKILL" | "SIGTERM"): Promise<void>;
   /** Start again on the same port with the same store. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -44,6 +44,9 @@ export async function startNatsServer(): Promise<NatsServer> {
     mkdirSync(portsDir, { recursive: true });
     proc = Bun.spawn([natsServerBinary(), "-c", conf], { stdout: "ignore", stderr: "pipe" });
     const p = proc;
+    // Keep reading its log: an unread pipe fills up (64 KiB) and then the server blocks on its
+    // next log line, stalling every client (seen under load with many consumers).
+    void (async () => { for await (const _ of p.stderr as ReadableStream<Uint8Array>) { /* discard */ } })().catch(() => undefined);
     const early = p.exited.then((code) => { throw new Error(`nats-server exited early with code ${code}`); });
     const found = waitFor(() => {
       const file = readdirSync(portsDir).find((f) => f.endsWith(".ports"));
@@ -55,12 +58,14 @@ export async function startNatsServer(): Promise<NatsServer> {
     await waitFor(() => portAccepts("127.0.0.1", port), { timeoutMs: 5_000, what: "nats-server accepting connections" });
   };
 
-  const killProc = async () => {
+  const killProc = async (signal: "SIGKILL" | "SIGTERM" = "SIGKILL") => {
     if (!proc) return;
     const p = proc;
     proc = null;
-    p.kill("SIGKILL");
+    p.kill(signal);
+    const timer = signal === "SIGTERM" ? setTimeout(() => p.kill("SIGKILL"), 15_000) : undefined;
     await p.exited;
+    clearTimeout(timer);
   };
 
   await launch();
@@ -71,7 +76,7 @@ export async function startNatsServer(): Promise<NatsServer> {
     get pid() { return proc?.pid ?? -1; },
     kill: killProc,
     start: launch,
-    async stop() { await killProc(); rmSync(dir, { recursive: true, force: true }); },
+    async stop() { await killProc("SIGKILL"); rmSync(dir, { recursive: true, force: true }); },
   };
   return server;
 }

@@ -57,7 +57,11 @@ function currentRunsCell(worker: Record<string, any>): string {
 function wheelSyncCell(worker: Record<string, any>): string {
   const ws = worker.wheel_sync;
   if (!ws || typeof ws !== "object" || ws.enabled !== true) return "off";
-  return `${ws.last_result ?? "?"} (${installed(worker).length} installed)`;
+  const extra = [
+    Array.isArray(ws.failed_wheels) && ws.failed_wheels.length ? `${ws.failed_wheels.length} failed` : "",
+    typeof ws.skipped_incompatible_count === "number" && ws.skipped_incompatible_count > 0 ? `${ws.skipped_incompatible_count} skipped` : "",
+  ].filter(Boolean);
+  return `${ws.last_result ?? "?"} (${[`${installed(worker).length} installed`, ...extra].join(", ")})`;
 }
 
 /** `worker_id  state  tags  concurrency  current_runs  last_seen  pyoco  wheel_sync`: what an operator asks first. */

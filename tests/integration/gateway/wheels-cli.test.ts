@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { run } from "../../../src/cli/index.ts";
-import { captureIo } from "../../helpers/cli.ts";
+import { clientRunner } from "../../helpers/cli.ts";
 import { startTestGateway, type TestGateway } from "../../helpers/gateway.ts";
 import { startNatsServer, type NatsServer } from "../../helpers/nats-server.ts";
 import { buildWheel } from "../../helpers/wheels.ts";
@@ -22,14 +21,7 @@ beforeAll(async () => {
 });
 afterAll(async () => { await gw.stop(); await nats.stop(); rmSync(dir, { recursive: true, force: true }); });
 
-async function client(...args: string[]) {
-  const io = captureIo();
-  io.cwd = dir;
-  const code = await run(["client", "--server", gw.baseUrl, ...args], io);
-  let json: any;
-  try { json = JSON.parse(io.out); } catch { json = undefined; }
-  return { code, out: io.out, err: io.err, json };
-}
+const client = clientRunner(() => gw.baseUrl, () => dir);
 
 describe("pyoco client wheel commands", () => {
   test("upload (relative path, tags), list as JSON and table, history, delete", async () => {

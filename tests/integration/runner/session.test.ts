@@ -56,11 +56,12 @@ describe("RunnerSession", () => {
     session.sendRaw("this is not json\n");
     session.sendRaw('{"v":1,"type":"frobnicate"}\n');
     session.sendRaw('{"v":9,"type":"ping","nonce":"x"}\n');
+    session.sendRaw(`{"v":1,"type":"start","params":${"[".repeat(5000)}${"]".repeat(5000)}}\n`);   // deeper than Python's json decodes
     const errors = await waitFor(() => {
       const e = messages.filter((m) => m.type === "protocol_error");
-      return e.length === 3 ? e : null;
-    }, { what: "three protocol errors" });
-    expect(errors.map((e) => e.type === "protocol_error" && e.error.code)).toEqual(["invalid_message", "unknown_type", "unsupported_version"]);
+      return e.length === 4 ? e : null;
+    }, { what: "four protocol errors" });
+    expect(errors.map((e) => e.type === "protocol_error" && e.error.code)).toEqual(["invalid_message", "unknown_type", "unsupported_version", "invalid_message"]);
     expect(errors[0]).toMatchObject({ raw: "this is not json\n" });
     expect(await session.ping()).toBe(true);
     const r = await session.startRun(refStart("hello"), () => {});

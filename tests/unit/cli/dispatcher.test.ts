@@ -61,3 +61,17 @@ describe("flag parsing", () => {
     expect(block.text).toBe("ERR-PYOCO-0018: invalid command-line arguments\n- reason: unrecognized arguments: --nope\n- usage: pyoco x\n- hint: list the options with `pyoco x --help`\n");
   });
 });
+
+describe("pyoco worker wheel-sync flags", () => {
+  test("--help documents them; contradictory or out-of-range values are usage errors (exit 1) before anything starts", async () => {
+    const help = captureIo();
+    expect(await run(["worker", "--help"], help)).toBe(0);
+    for (const f of ["--wheel-sync ", "--no-wheel-sync", "--wheel-sync-dir DIR", "--wheel-sync-interval-sec SEC", "--wheel-install-timeout-sec SEC"]) expect(help.out).toContain(f);
+    const both = captureIo({ PYOCO_PYTHON: "/nonexistent/python" });
+    expect(await run(["worker", "--wheel-sync", "--no-wheel-sync"], both)).toBe(1);
+    expect(both.err).toContain("--no-wheel-sync: not allowed with argument --wheel-sync");
+    const tooFast = captureIo({ PYOCO_PYTHON: "/nonexistent/python" });
+    expect(await run(["worker", "--wheel-sync-interval-sec", "0.01"], tooFast)).toBe(1);
+    expect(tooFast.err).toContain("wheel-sync-interval-sec");
+  });
+});

@@ -30,6 +30,9 @@ describe("decodeRunJob", () => {
     ["null", enc("null"), "invalid_schema"],
     ["missing run_id", enc('{"flow_name":"f"}'), "missing_fields"],
     ["missing flow_name", enc('{"run_id":"r"}'), "missing_fields"],
+    // Python's json gives up near 1,000 levels: the runner would crash on it.
+    ["params nested 5,000 levels", enc(`{"run_id":"r","flow_name":"f","params":{"d":${"[".repeat(5000)}${"]".repeat(5000)}}}`), "invalid_field: nested deeper than 500 levels"],
+    ["JSON nested 100,000 levels", enc("[".repeat(100_000) + "]".repeat(100_000)), "invalid_field: nested deeper than 500 levels"],
   ];
   for (const [name, bytes, error] of bad) {
     test(`${name} → invalid_job ${error}`, () => {
