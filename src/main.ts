@@ -2,7 +2,8 @@
  * Entry point: builds the IO context, hands argv to the CLI and sets the exit code.
  * The only place that installs signal handlers or exits the process.
  */
-import { run } from "./cli/index.ts";
+import { basename } from "node:path";
+import { runAs } from "./cli/index.ts";
 import { processEnv } from "./config/index.ts";
 
 const graceful = new AbortController();
@@ -20,7 +21,8 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 const compiled = import.meta.path.startsWith("/$bunfs/") || import.meta.path.includes("~BUN");
 const self = { execPath: process.execPath, prefixArgs: compiled ? [] : [import.meta.path] };
 
-const code = await run(process.argv.slice(2), {
+// argv0 is the name it was invoked by (a link named pyoco-server, …, keeps its own name there).
+const code = await runAs(basename(process.argv0), process.argv.slice(2), {
   stdout: (t) => { process.stdout.write(t); },
   stderr: (t) => { process.stderr.write(t); },
   env: processEnv(),

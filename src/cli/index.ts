@@ -5,6 +5,7 @@
 import type { Command } from "./command.ts";
 import { renderError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
+import { dropInArgv } from "./drop-in.ts";
 
 export const commands = {
   up: () => import("./up.ts"),
@@ -13,6 +14,7 @@ export const commands = {
   admin: () => import("./admin.ts"),
   nats: () => import("./nats.ts"),
   version: () => import("./version.ts"),
+  "install-links": () => import("./install-links.ts"),
 } satisfies Record<string, () => Promise<{ default: Command }>>;
 
 const SUMMARIES: Record<keyof typeof commands, string> = {
@@ -22,10 +24,11 @@ const SUMMARIES: Record<keyof typeof commands, string> = {
   admin: "manage API keys",
   nats: "start and inspect a local NATS JetStream server",
   version: "print version information",
+  "install-links": "create pyoco-server/-worker/-client/-server-admin links (the original's command names)",
 };
 
 export function mainHelp(): string {
-  const rows = Object.entries(SUMMARIES).map(([name, s]) => `  ${name.padEnd(10)} ${s}`);
+  const rows = Object.entries(SUMMARIES).map(([name, s]) => `  ${name.padEnd(13)} ${s}`);
   return [
     "pyoco — distributed Pyoco workflow runs over NATS JetStream, in one binary", "",
     "usage: pyoco <command> [options]", "", "commands:", ...rows, "",
@@ -34,7 +37,14 @@ export function mainHelp(): string {
     "  pyoco up --with-nats-bootstrap --with-worker",
     "  pyoco worker --tags cpu --flow-resolver my_flows.py:resolve",
     "  pyoco client list --output table", "",
+    "Invoked through a link named pyoco-server, pyoco-worker, pyoco-client or pyoco-server-admin",
+    "(see `pyoco install-links`), it behaves as that program of pyoco-server.", "",
   ].join("\n");
+}
+
+/** `run` for a program invoked as `invokedAs` (the basename of argv[0]): drop-in names map to their subcommand. */
+export function runAs(invokedAs: string, argv: string[], io: CliIo): Promise<number> {
+  return run(dropInArgv(invokedAs, argv), io);
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {

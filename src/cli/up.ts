@@ -40,6 +40,7 @@ const FLAGS = {
   "worker-id": { type: "string", default: "worker", value: "ID", description: "managed worker: --worker-id" },
   "worker-tags": { type: "string", default: "default", value: "CSV", description: "managed worker: --tags" },
   "worker-flow-resolver": { type: "string", value: "SPEC", description: "managed worker: --flow-resolver (module:attr or file.py:attr)" },
+  "worker-poll-timeout": { type: "string", value: "SEC", description: "managed worker: --poll-timeout (seconds one pull waits)" },
   "worker-arg": { type: "string", multiple: true, value: "ARG", description: "extra argument for the managed worker, repeatable (e.g. --worker-arg=--concurrency=2)" },
 } as const satisfies FlagTable;
 
@@ -71,7 +72,7 @@ interface UpOptions {
   host: string; port: number; natsUrl?: string; dashboardLang?: "auto" | "ja" | "en"; logLevel?: "DEBUG" | "INFO" | "WARNING" | "ERROR";
   bootstrap: boolean; natsServerPath?: string; dataDir: string; natsHost: string; natsPort: number; natsHttpPort: number;
   natsClusterPort?: number; natsClusterName: string; natsJoin: string[]; natsServerName?: string; natsTlsCert?: string; natsTlsKey?: string;
-  worker: boolean; workerId: string; workerTags: string; workerResolver?: string; workerArgs: string[];
+  worker: boolean; workerId: string; workerTags: string; workerResolver?: string; workerPollTimeout?: number; workerArgs: string[];
 }
 
 /** The options, or the help text when --help was given. */
@@ -95,12 +96,14 @@ function parseUp(argv: string[]): UpOptions | string {
     natsClusterName: f["nats-cluster-name"], natsJoin: parseSeeds(f["nats-join"], HELP.program, `usage: ${HELP.program} [options]`),
     natsServerName: f["nats-server-name"], natsTlsCert: f["nats-tls-cert"], natsTlsKey: f["nats-tls-key"],
     worker: f["with-worker"], workerId: f["worker-id"], workerTags: f["worker-tags"], workerResolver: f["worker-flow-resolver"], workerArgs: f["worker-arg"],
+    workerPollTimeout: numberFlag(f["worker-poll-timeout"], "worker-poll-timeout", HELP, FLAGS, { min: 0, max: 3600 }),
   };
 }
 
 function startWorker(io: CliIo, f: UpOptions, natsUrl: string): SupervisedProcess {
   const cmd = [io.self.execPath, ...io.self.prefixArgs, "worker", "--worker-id", f.workerId, "--tags", f.workerTags, "--nats-url", natsUrl,
-    ...(f.workerResolver ? ["--flow-resolver", f.workerResolver] : []), ...f.workerArgs];
+    ...(f.workerResolver ? ["--flow-resolver", f.workerResolver] : []),
+    ...(f.workerPollTimeout !== undefined ? ["--poll-timeout", String(f.workerPollTimeout)] : []), ...f.workerArgs];
   try {
     const proc = spawnSupervised({ cmd, cwd: io.cwd, env: { ...io.env }, onStdout: forward(io.stdout), onStderr: forward(io.stderr) });
     io.stderr(`pyoco: managed worker (pid ${proc.pid}) started: --worker-id ${f.workerId} --tags ${f.workerTags}\n`);

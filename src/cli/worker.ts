@@ -35,6 +35,8 @@ const FLAGS = {
   "wheel-install-timeout-sec": { type: "string", value: "SEC", description: "deadline of one pip call (PYOCO_WHEEL_INSTALL_TIMEOUT_SEC, default 180, min 1)" },
   "allow-module": { type: "string", multiple: true, value: "PREFIX", description: "only import YAML callables (and a module resolver) from this module or below it; repeatable (overrides PYOCO_WORKER_ALLOWED_MODULES). Without any, flow.yaml can run any code here" },
   "drain-timeout-sec": { type: "string", value: "SEC", default: "30", description: "on SIGTERM/SIGINT, how long running runs may finish before they are killed and requeued" },
+  "poll-timeout": { type: "string", value: "SEC", default: "1.0", description: "how long one pull waits for a job (values below 1 s are raised to 1 s, the NATS client's minimum)" },
+  "run-once": { type: "boolean", description: "process what is queued now for the tags, then exit 0 (a queue counts as empty after one poll with no job)" },
 } as const;
 
 const HELP: CommandHelp = {
@@ -44,6 +46,7 @@ const HELP: CommandHelp = {
     "pyoco worker --tags cpu --flow-resolver my_flows.py:resolve_flow",
     "pyoco worker --tags gpu,cpu --worker-id gpu-1 --concurrency 2",
     "pyoco worker --max-runs-per-process 1   # strict: a fresh Python process per run",
+    "pyoco worker --tags batch --run-once     # drain what is queued, then exit 0",
     "pyoco worker --allow-module my_tasks --allow-module company.flows   # flow.yaml may only use these modules",
   ],
   notes: [
@@ -84,6 +87,7 @@ const command: Command = {
     const concurrency = numberFlag(f.concurrency, "concurrency", HELP, FLAGS, { integer: true, min: 1, max: 256 })!;
     const maxRuns = numberFlag(f["max-runs-per-process"], "max-runs-per-process", HELP, FLAGS, { integer: true, min: 1 })!;
     const drainSec = numberFlag(f["drain-timeout-sec"], "drain-timeout-sec", HELP, FLAGS, { min: 0 })!;
+    const pollSec = numberFlag(f["poll-timeout"], "poll-timeout", HELP, FLAGS, { min: 0, max: 3600 })!;
     const resolver = f["flow-resolver"]?.trim() || undefined;
     if (resolver !== undefined && resolver.lastIndexOf(":") <= 0) {
       throw usageError(`argument --flow-resolver: '${resolver}' must be module:attr or path/to/file.py:attr`);
@@ -108,6 +112,12 @@ const command: Command = {
     const loaded = loadSettings(env, overrides);
     // A relative wheel-sync dir is resolved against the cwd once, before runners change theirs.
     const settings = loadSettings(env, { ...overrides, wheelSyncDir: resolvePath(io.cwd, loaded.wheelSyncDir) });
+    if (settings.wheelSyncEnabled) {
+      try { mkdirSync(settings.wheelSyncDir, { recursive: true }); } catch (err) {
+        throw new CliFailure("ERR-PYOCO-0018", "ERR-PYOCO-0018: file I/O error", `cannot create the wheel sync directory: ${(err as Error).message}`,
+          "pass a writable --wheel-sync-dir (PYOCO_WHEEL_SYNC_DIR), or run without --wheel-sync");
+      }
+    }
     const log = createLogger({ service: "pyoco:worker", level: settings.logLevel, format: settings.logFormat, utc: settings.logUtc, includeTraceback: settings.logIncludeTraceback });
 
     let python: string;
@@ -123,6 +133,7 @@ const command: Command = {
     mkdirSync(workDir, { recursive: true });
     const worker = new Worker({
       settings, workerId, tags, python, resolver, concurrency, maxRunsPerProcess: maxRuns, workDir, drainTimeoutSec: drainSec, log,
+      pollTimeoutMs: pollSec * 1000, runOnce: f["run-once"],
       allowedModules: settings.workerAllowedModules,
       onRunnerStderr: (_pid, chunk) => io.stderr(new TextDecoder().decode(chunk)),
       startSignal: io.signal,
@@ -135,8 +146,10 @@ const command: Command = {
         throw startupFailure(err, { python, resolver, natsUrl: redactNatsUrl(settings.natsUrl) });
       }
       log.info("worker started", { worker_id: workerId, tags, instance_id: worker.instanceId, concurrency, max_runs_per_process: maxRuns, pyoco: worker.runnerInfo?.pyoco });
-      await whenAborted(io.signal);
-      log.info("shutdown requested", { signal: io.signalName(), worker_id: workerId });
+      const queueDone = worker.whenQueueDone().then(() => true);
+      if (await Promise.race([whenAborted(io.signal).then(() => false), queueDone])) {
+        log.info("queue empty; stopping (--run-once)", { worker_id: workerId });
+      } else log.info("shutdown requested", { signal: io.signalName(), worker_id: workerId });
       const reason = await worker.close({ force: io.force });
       log.info("worker stopped", { worker_id: workerId, stop_reason: reason });
       return 0;

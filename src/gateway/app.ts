@@ -28,6 +28,7 @@ import { errorResponse, HttpError, jsonResponse, METHOD_NOT_ALLOWED_DETAIL, NOT_
 import type { Authenticator, Caller, GatewayApp, RouteContext, RoutePlugin } from "./route-context.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { openApiRoutes, type RouteDoc } from "./routes/openapi.ts";
+import { apiDocsRoutes } from "./routes/api-docs.ts";
 import { runRoutes } from "./routes/runs.ts";
 import { scheduleRoutes } from "./routes/schedules.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
@@ -52,6 +53,7 @@ export const EXTRA_ROUTES: RoutePlugin[] = [
   logsRoutes,   // task logs: GET /runs/{id}/logs and /logs/watch (issue 11)
   wheelRoutes,   // wheel registry: list/upload/download/delete/history (issue 9)
   scheduleRoutes,                                                              // YAML schedules (issue 12)
+  apiDocsRoutes,   // GET /docs: the API reference rendered from /openapi.json (issue 13)
 ];
 
 export interface AppOptions {

@@ -211,60 +211,6 @@ export function parseJsonBody(text: string): unknown {
   return value;
 }
 
-/** Field checks used by body validators; each pushes pydantic issues and returns the value or undefined. */
-export class FieldChecker {
-  readonly issues: ValidationIssue[] = [];
-  constructor(private readonly body: Record<string, unknown>, private readonly where: "body" = "body") {}
-
-  requiredString(name: string, opts: { minLength?: number; maxLength?: number } = {}): string | undefined {
-    if (!(name in this.body)) { this.issues.push(issue.missing([this.where, name], this.body)); return undefined; }
-    return this.#string(name, this.body[name], opts);
-  }
-
-  optionalString(name: string, opts: { pattern?: RegExp; patternText?: string; nullable?: boolean; maxLength?: number } = {}): string | null | undefined {
-    const v = this.body[name];
-    if (v === undefined || (v === null && opts.nullable !== false)) return v as null | undefined;
-    const s = this.#string(name, v, { maxLength: opts.maxLength });
-    if (s !== undefined && opts.pattern && !opts.pattern.test(s)) {
-      this.issues.push(issue.pattern([this.where, name], s, opts.patternText ?? opts.pattern.source));
-      return undefined;
-    }
-    return s;
-  }
-
-  dict(name: string, fallback: Record<string, unknown>): Record<string, unknown> | undefined {
-    const v = this.body[name];
-    if (v === undefined) return fallback;
-    if (!isPlainObject(v)) { this.issues.push(issue.dictType([this.where, name], v)); return undefined; }
-    return v;
-  }
-
-  stringList(name: string, fallback: string[], opts: { maxItems?: number; maxLength?: number } = {}): string[] | undefined {
-    const v = this.body[name];
-    if (v === undefined) return fallback;
-    if (!Array.isArray(v)) { this.issues.push(issue.listType([this.where, name], v)); return undefined; }
-    if (opts.maxItems !== undefined && v.length > opts.maxItems) { this.issues.push(issue.tooManyItems([this.where, name], opts.maxItems, v.length)); return undefined; }
-    let okAll = true;
-    v.forEach((item, i) => {
-      if (typeof item !== "string") { okAll = false; this.issues.push(issue.stringType([this.where, name, i], item)); }
-      else if (opts.maxLength !== undefined && item.length > opts.maxLength) { okAll = false; this.issues.push(issue.tooLong([this.where, name, i], item.slice(0, ECHO_MAX), opts.maxLength)); }
-    });
-    return okAll ? (v as string[]) : undefined;
-  }
-
-  /** Throw the collected issues as one 422. */
-  done(): void {
-    if (this.issues.length) throw new RequestValidationError(this.issues);
-  }
-
-  #string(name: string, v: unknown, opts: { minLength?: number; maxLength?: number }): string | undefined {
-    if (typeof v !== "string") { this.issues.push(issue.stringType([this.where, name], v)); return undefined; }
-    if (opts.minLength !== undefined && v.length < opts.minLength) { this.issues.push(issue.tooShort([this.where, name], v, opts.minLength)); return undefined; }
-    if (opts.maxLength !== undefined && v.length > opts.maxLength) { this.issues.push(issue.tooLong([this.where, name], v.slice(0, ECHO_MAX), opts.maxLength)); return undefined; }
-    return v;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // multipart/form-data
 

@@ -39,6 +39,10 @@ export interface WorkerOptions {
   workDir: string;
   /** How long a graceful stop lets running runs finish before killing them. */
   drainTimeoutSec: number;
+  /** How long one pull waits for a job (the original's `--poll-timeout`); raised to 1 s, NATS.js's minimum. @default 1000 */
+  pollTimeoutMs?: number;
+  /** Process what is queued now, then stop pulling (the original's `--run-once`); see `whenQueueDone()`. */
+  runOnce?: boolean;
   /** Extra environment for runners (merged over the worker's). */
   runnerEnv?: Record<string, string>;
   /** Module prefixes YAML callables / a module resolver may come from; empty = any (warned at start). */
@@ -51,8 +55,8 @@ export interface WorkerOptions {
   startSignal?: AbortSignal;
 }
 
-/** Pull expiry per request; NATS.js refuses < 1 s. Also bounds how long a stopping loop waits. */
-const PULL_EXPIRES_MS = 1_000;
+/** Shortest pull expiry: NATS.js refuses < 1 s (toolchain.md). Also the default poll timeout. */
+const MIN_PULL_EXPIRES_MS = 1_000;
 
 export class Worker {
   #state: WorkerLifecycle = "INITIALIZED";
@@ -71,8 +75,11 @@ export class Worker {
   #ready: ReadyMessage | null = null;
   #wheels: { sync: WheelSync; loop: WheelSyncLoop } | null = null;
 
+  readonly #pullExpiresMs: number;
+
   constructor(private readonly opts: WorkerOptions) {
     this.#clock = opts.clock ?? systemClock;
+    this.#pullExpiresMs = Math.max(MIN_PULL_EXPIRES_MS, opts.pollTimeoutMs ?? MIN_PULL_EXPIRES_MS);
     this.#gate = new SlotGate(opts.concurrency);
     this.#pool = new RunnerPool({
       python: opts.python, resolver: opts.resolver, maxRunsPerProcess: opts.maxRunsPerProcess,
@@ -154,6 +161,16 @@ export class Worker {
   }
 
   /**
+   * With `runOnce`: resolves once every tag's queue answered "empty" to a pull and every run
+   * taken has finished. The caller then calls `close()`. Never resolves otherwise.
+   */
+  async whenQueueDone(): Promise<void> {
+    if (!this.opts.runOnce) return new Promise<void>(() => {});
+    await Promise.allSettled(this.#loops);
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+  }
+
+  /**
    * flow.yaml is code: without an allow-list any submitter can run any Python here. Warned on
    * every start, not only when the gateway's auth is on: with auth off anyone who reaches the
    * gateway can submit, which is worse; the worker cannot see the gateway's settings anyway, so
@@ -217,7 +234,7 @@ export class Worker {
     this.#watch?.stop();
     await this.#pool.close({ graceMs: 0 }).catch(() => undefined);
     // Pull loops end within one pull expiry; do not wait longer than that.
-    await Promise.race([Promise.allSettled(this.#loops), sleep(PULL_EXPIRES_MS + 500)]);
+    await Promise.race([Promise.allSettled(this.#loops), sleep(this.#pullExpiresMs + 500)]);
     await this.#js?.close().catch(() => undefined);
   }
 
@@ -230,7 +247,7 @@ export class Worker {
       if (stop.aborted) break;
       let d: Delivery | null;
       try {
-        d = await this.#js!.queue.next(tag, PULL_EXPIRES_MS);
+        d = await this.#js!.queue.next(tag, this.#pullExpiresMs);
         failures = 0;
       } catch (err) {
         failures++;
@@ -239,7 +256,10 @@ export class Worker {
         await this.#rebind(tag);
         continue;
       }
-      if (!d) continue;
+      if (!d) {
+        if (this.opts.runOnce) break;   // nothing more queued for this tag within one poll
+        continue;
+      }
       if (stop.aborted) { d.nak(0); break; }
       if (!(await this.#claimSlot(d, stop))) break;
       let released = false;

@@ -93,6 +93,28 @@ describe.skipIf(!present)("compiled binary", () => {
     expect(upErr).toContain("pyoco: stopped");
   });
 
+  test("install-links creates the original's command names; each answers as that program", async () => {
+    const bin = mkdtempSync(join(tmpdir(), "pyoco-links-"));
+    try {
+      const r = await pyoco("install-links", bin);
+      expect(r.code).toBe(0);
+      for (const name of ["pyoco-server", "pyoco-worker", "pyoco-client", "pyoco-server-admin"]) expect(r.out).toContain(`created ${join(bin, name)} -> `);
+      const run = async (name: string, ...args: string[]) => {
+        const p = Bun.spawn([join(bin, name), ...args], { cwd, env, stdout: "pipe", stderr: "pipe" });
+        const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+        return { out, err, code };
+      };
+      expect((await run("pyoco-server", "--help")).out).toContain("usage: pyoco up");
+      expect((await run("pyoco-worker", "--help")).out).toContain("--run-once");
+      expect((await run("pyoco-server-admin", "api-key", "--help")).out).toContain("revoke --key-id ID");
+      const client = await run("pyoco-client", "--server", `http://127.0.0.1:${freePort()}`, "list");
+      expect(client.code).toBe(1);
+      expect(client.err).toStartWith("ERR-PYOCO-HTTP: connection error\n");
+      // Again: links that are already right are kept; anything else in the way needs --force.
+      expect((await pyoco("install-links", bin)).out).toContain(`ok      ${join(bin, "pyoco-server")}`);
+    } finally { rmSync(bin, { recursive: true, force: true }); }
+  });
+
   test("client errors keep their exit code and block in the binary", async () => {
     const r = await pyoco("client", "--server", `http://127.0.0.1:${freePort()}`, "get", "some-run");
     expect(r.code).toBe(1);

@@ -24,7 +24,7 @@ const CONCURRENCY = 16;
 const MAX_BODY = 1_048_576;          // the default PYOCO_HTTP_MAX_BODY_BYTES
 const RSS_LIMIT_BYTES = 250 * 1024 * 1024;
 /** What answers without a key in api_key mode: probes, the API description, the dashboard's page and files. */
-const PUBLIC_PATH = /^\/(health(\/ready)?|openapi\.json|dashboard.*|static\/.*|favicon\.ico|)$/;
+const PUBLIC_PATH = /^\/(health(\/ready)?|openapi\.json|docs|dashboard.*|static\/.*|favicon\.ico|)$/;
 const SEED = Number(process.env.PYOCO_FUZZ_SEED ?? 20261130);
 
 interface SpawnedGateway { proc: ReturnType<typeof Bun.spawn>; baseUrl: string; log(): string }

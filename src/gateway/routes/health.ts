@@ -7,36 +7,31 @@
  * can serve data calls, else 503 `{"status":"not_ready", "detail": "<why>", …}` — NATS
  * disconnected or the run index still replaying.
  */
+import { Type } from "@sinclair/typebox";
 import type { RoutePlugin } from "../route-context.ts";
+import { defineRoute } from "../schema.ts";
 import { jsonResponse, ok } from "../http-errors.ts";
 
-const READY_SCHEMA = {
-  type: "object", required: ["status", "index_ready", "nats_connected"],
-  properties: {
-    status: { type: "string", enum: ["ready", "not_ready"] }, detail: { type: "string" },
-    index_ready: { type: "boolean" }, nats_connected: { type: "boolean" },
-  },
-};
+const Ready = Type.Object({
+  status: Type.Union([Type.Literal("ready"), Type.Literal("not_ready")]), detail: Type.Optional(Type.String()),
+  index_ready: Type.Boolean(), nats_connected: Type.Boolean(),
+}, { title: "Readiness" });
+
+const Liveness = Type.Object({
+  status: Type.Literal("ok"), index_ready: Type.Optional(Type.Boolean()), nats_connected: Type.Optional(Type.Boolean()),
+}, { title: "Liveness" });
 
 export const healthRoutes: RoutePlugin = (app, ctx) => {
   const { index, js } = ctx.deps;
-  ctx.describe({
+  defineRoute(ctx, {
     method: "get", path: "/health", summary: "Liveness of the gateway", tags: ["health"],
-    responses: {
-      200: {
-        description: "Always ok; the extra fields tell whether lists are complete and NATS is reachable",
-        schema: {
-          type: "object", required: ["status"],
-          properties: { status: { type: "string", enum: ["ok"] }, index_ready: { type: "boolean" }, nats_connected: { type: "boolean" } },
-        },
-      },
-    },
+    responses: { 200: { description: "Always ok; the extra fields tell whether lists are complete and NATS is reachable", schema: Liveness } },
   });
-  ctx.describe({
+  defineRoute(ctx, {
     method: "get", path: "/health/ready", summary: "Readiness of the gateway (for load balancers)", tags: ["health"],
     responses: {
-      200: { description: "NATS connected and the run index ready", schema: READY_SCHEMA },
-      503: { description: "not ready: detail says why (nats disconnected | run index not ready)", schema: READY_SCHEMA },
+      200: { description: "NATS connected and the run index ready", schema: Ready },
+      503: { description: "not ready: detail says why (nats disconnected | run index not ready)", schema: Ready },
     },
   });
   return app

@@ -8,7 +8,9 @@
  * their samples are left out when NATS cannot answer.
  */
 import { isAlive } from "../../domain/worker-record.ts";
+import { Type } from "@sinclair/typebox";
 import type { RoutePlugin } from "../route-context.ts";
+import { defineRoute } from "../schema.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { httpMetrics, PromWriter, type Sample } from "../http-metrics.ts";
 import { collectQueueStats, type QueueStats } from "./queues.ts";
@@ -58,7 +60,14 @@ export async function renderMetrics(deps: GatewayDeps): Promise<string> {
  * `GET /metrics`. In api_key mode it needs a key unless PYOCO_METRICS_PUBLIC=1 (decisions.md §3.3).
  * The requests it reports are counted by `countRequests`, which app.ts registers before any route.
  */
-export const metricsRoutes: RoutePlugin = (app, ctx) => app.get("/metrics", async ({ request }) => {
-  if (!ctx.deps.settings.metricsPublic) await ctx.authenticate(request);
-  return new Response(await renderMetrics(ctx.deps), { headers: { "content-type": METRICS_CONTENT_TYPE } });
-});
+export const metricsRoutes: RoutePlugin = (app, ctx) => {
+  defineRoute(ctx, {
+    method: "get", path: "/metrics", summary: "Prometheus metrics", tags: ["meta"],
+    description: "Runs by status, workers by state, per-tag queue depth, DLQ depth, HTTP requests. Needs a key in api_key mode unless PYOCO_METRICS_PUBLIC=1.",
+    responses: { 200: { description: "Prometheus text exposition format 0.0.4", contentType: "text/plain", schema: Type.String() } },
+  });
+  return app.get("/metrics", async ({ request }) => {
+    if (!ctx.deps.settings.metricsPublic) await ctx.authenticate(request);
+    return new Response(await renderMetrics(ctx.deps), { headers: { "content-type": METRICS_CONTENT_TYPE } });
+  });
+};

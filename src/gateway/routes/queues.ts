@@ -8,7 +8,9 @@
  *   {"items":[{"tag":"gpu","workers":0,"waiting":37,"unacknowledged":0,"pulls_waiting":0}]}
  */
 import { attributeUnacknowledged } from "../../domain/queue-figures.ts";
+import { Type } from "@sinclair/typebox";
 import type { RoutePlugin } from "../route-context.ts";
+import { defineRoute } from "../schema.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { ok } from "../http-errors.ts";
 import { aliveWorkersByTag, readWorkers, type WorkerView } from "./workers.ts";
@@ -41,7 +43,19 @@ export async function collectQueueStats(deps: GatewayDeps, registry?: WorkerView
 }
 
 /** `GET /queues`; in api_key mode a key is required (like /workers). */
-export const queuesRoutes: RoutePlugin = (app, ctx) => app.get("/queues", async ({ request }) => {
-  await ctx.authenticate(request);
-  return ok({ items: await collectQueueStats(ctx.deps) });
-});
+const QueueStatsSchema = Type.Object({
+  tag: Type.String(), workers: Type.Integer({ description: "alive (RUNNING/IDLE) workers serving the tag" }),
+  waiting: Type.Integer({ description: "runs queued, not yet delivered" }), unacknowledged: Type.Integer({ description: "delivered, not yet acknowledged" }),
+  pulls_waiting: Type.Integer({ description: "parked pull requests of idle workers" }),
+}, { additionalProperties: true, title: "QueueStats" });
+
+export const queuesRoutes: RoutePlugin = (app, ctx) => {
+  defineRoute(ctx, {
+    method: "get", path: "/queues", summary: "Per-tag queue depth and the workers serving each tag", tags: ["workers"],
+    responses: { 200: { description: "one row per tag, sorted", schema: Type.Object({ items: Type.Array(QueueStatsSchema) }) }, 503: { description: "nats unavailable: <reason>" } },
+  });
+  return app.get("/queues", async ({ request }) => {
+    await ctx.authenticate(request);
+    return ok({ items: await collectQueueStats(ctx.deps) });
+  });
+};

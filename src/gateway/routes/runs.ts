@@ -4,8 +4,8 @@
  * Order inside each handler follows the original: validate → authenticate → policy checks → NATS.
  */
 import { NatsUnavailableError } from "../../domain/errors.ts";
-import { isValidTag, TAG_PATTERN } from "../../domain/job.ts";
-import { MAX_FLOW_NAME_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, findLoneSurrogate, hasLoneSurrogate, valueDepthExceeds } from "../../domain/limits.ts";
+import { isValidTag } from "../../domain/job.ts";
+import { MAX_FLOW_NAME_LENGTH, MAX_TAG_LENGTH, findLoneSurrogate, hasLoneSurrogate, valueDepthExceeds } from "../../domain/limits.ts";
 import type { RunSnapshot } from "../../domain/run.ts";
 import { parseWorkflowYaml } from "../../domain/workflow-yaml.ts";
 import { withDeadline } from "../../lib/async.ts";
@@ -13,23 +13,29 @@ import { visibleTo, type Caller, type RouteContext, type RoutePlugin } from "../
 import { HttpError, ok } from "../http-errors.ts";
 import { decodeCursor, encodeCursor } from "../list-cursor.ts";
 import { submitRun } from "../submit.ts";
+import { defineRoute, validate, type RouteValidators } from "../schema.ts";
+import { formFile, formText, isPlainObject, issue, parseJsonBody, readForm, RequestValidationError, type ValidationIssue } from "../validation.ts";
 import {
-  FieldChecker, formFile, formText, isPlainObject, issue, parseJsonBody, parseQuery, readForm, readJsonObject, RequestValidationError, type ValidationIssue,
-} from "../validation.ts";
-import { CANCEL_REASON_MAX, DETAIL_QUERY, LIST_QUERY, RUN_DOCS, TAG_PATTERN_TEXT } from "./run-schemas.ts";
+  CANCEL_ROUTE, CancelRequest, DETAIL_ROUTE, LIST_ROUTE, ListQuery, RunSubmitRequest, SUBMIT_ROUTE, SUBMIT_YAML_ROUTE, TASKS_ROUTE,
+} from "./run-schemas.ts";
 import { cancelTransition, includesFull, includesRecords, runView, tasksView, withLiveness } from "./run-views.ts";
 
 /** How long a list request waits for the index's initial replay before answering 503. */
 const INDEX_WAIT_MS = 10_000;
 
 export const runRoutes: RoutePlugin = (app, ctx) => {
-  for (const doc of RUN_DOCS) ctx.describe(doc);
+  const submit = defineRoute(ctx, SUBMIT_ROUTE);
+  defineRoute(ctx, SUBMIT_YAML_ROUTE);
+  const list = defineRoute(ctx, LIST_ROUTE);
+  const detail = defineRoute(ctx, DETAIL_ROUTE);
+  defineRoute(ctx, TASKS_ROUTE);
+  defineRoute(ctx, CANCEL_ROUTE);
   return app
-    .post("/runs", ({ request }) => submitJson(ctx, request), { parse: "none" })
+    .post("/runs", ({ request }) => submitJson(ctx, submit, request), { parse: "none" })
     .post("/runs/yaml", ({ request }) => submitYaml(ctx, request), { parse: "none" })
-    .get("/runs", ({ request }) => listRuns(ctx, request))
+    .get("/runs", ({ request }) => listRuns(ctx, list, request))
     .get("/runs/:run_id", async ({ request, params }) => {
-      const query = parseQuery(new URL(request.url).searchParams, DETAIL_QUERY);
+      const query = detail.query(request);
       const snapshot = await loadRun(ctx, params.run_id, await ctx.authenticate(request));
       const view = includesRecords(query.include) ? snapshot : runView(snapshot);
       return ok(await withLiveness(ctx.deps, view));
@@ -58,16 +64,12 @@ export function badInput(ctx: RouteContext, detail: string, meta: Record<string,
   return new HttpError(422, detail);
 }
 
-async function submitJson(ctx: RouteContext, request: Request): Promise<Response> {
-  const body = await readJsonObject(request);
-  const f = new FieldChecker(body);
-  const flowName = f.requiredString("flow_name", { minLength: 1, maxLength: MAX_FLOW_NAME_LENGTH });
-  const params = f.dict("params", {});
-  const tag = f.optionalString("tag", { pattern: TAG_PATTERN, patternText: TAG_PATTERN_TEXT, maxLength: MAX_TAG_LENGTH });
-  const tags = f.stringList("tags", [], { maxItems: MAX_TAGS, maxLength: MAX_TAG_LENGTH });
-  f.done();
+async function submitJson(ctx: RouteContext, route: RouteValidators<undefined, typeof RunSubmitRequest>, request: Request): Promise<Response> {
+  const body = await route.body(request);
   const caller = await ctx.authenticate(request);
-  return ok(await submitRun(ctx.deps, { flowName: flowName!, params: params!, tag: tag ?? ctx.deps.settings.defaultTag, tags: tags!, caller }));
+  return ok(await submitRun(ctx.deps, {
+    flowName: body.flow_name, params: body.params ?? {}, tag: body.tag ?? ctx.deps.settings.defaultTag, tags: body.tags ?? [], caller,
+  }));
 }
 
 /** A flow.yaml upload that passed the original's checks, in their order (tag → size → YAML → flow_name). */
@@ -117,10 +119,10 @@ async function submitYaml(ctx: RouteContext, request: Request): Promise<Response
   }));
 }
 
-async function listRuns(ctx: RouteContext, request: Request): Promise<Response> {
+async function listRuns(ctx: RouteContext, route: RouteValidators<typeof ListQuery, undefined>, request: Request): Promise<Response> {
   const { index, log } = ctx.deps;
   const search = new URL(request.url).searchParams;
-  const q = parseQuery(search, LIST_QUERY);
+  const q = route.query(request);
   const caller = await ctx.authenticate(request);
   // Shape selection (http-contract.md §1.11): the object iff updated_after or cursor is present, or sha is non-empty.
   const pageShape = q.updated_after !== undefined || search.has("cursor") || Boolean(q.workflow_yaml_sha256);
@@ -186,8 +188,5 @@ async function readCancelReason(request: Request): Promise<string | null | undef
     if (!claimsJson) return undefined;
     throw new RequestValidationError([issue.modelType(["body"], value)]);
   }
-  const f = new FieldChecker(value);
-  const reason = f.optionalString("reason", { maxLength: CANCEL_REASON_MAX });
-  f.done();
-  return reason;
+  return validate(CancelRequest, value).reason;
 }

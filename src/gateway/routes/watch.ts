@@ -16,19 +16,20 @@ import { HttpError } from "../http-errors.ts";
 import type { RunChange } from "../run-index.ts";
 import { includesRecords, runView } from "./run-views.ts";
 import { SSE_HEADERS, SseStream, streamLifetime } from "../sse.ts";
-import { issue, parseQuery, RequestValidationError, type QuerySpec } from "../validation.ts";
+import { Type } from "@sinclair/typebox";
+import { defineRoute } from "../schema.ts";
 
 /** Default silence (ms) after which a `heartbeat` event is sent. */
 export const DEFAULT_HEARTBEAT_MS = 5000;
 
-const WATCH_QUERY = {
-  include: { kind: "list", description: "records|task_records|full|all: keep task_records in snapshots" },
-  include_records: { kind: "bool", default: false, description: "same as include=records (additive)" },
-  since: { kind: "float", description: "only send snapshots whose updated_at >= since" },
-  timeout_sec: { kind: "int", default: 60, ge: 1, le: 600, description: "end the stream after this many seconds" },
-  last_event_id: { kind: "string", description: "resume after this event id (same as the Last-Event-ID header)" },
-  heartbeat_sec: { kind: "float", description: "seconds of silence before a heartbeat event (default 5; additive)" },
-} as const satisfies QuerySpec;
+const WatchQuery = Type.Object({
+  include: Type.Array(Type.String(), { description: "records|task_records|full|all: keep task_records in snapshots" }),
+  include_records: Type.Boolean({ default: false, description: "same as include=records (additive)" }),
+  since: Type.Optional(Type.Number({ description: "only send snapshots whose updated_at >= since" })),
+  timeout_sec: Type.Integer({ default: 60, minimum: 1, maximum: 600, description: "end the stream after this many seconds" }),
+  last_event_id: Type.Optional(Type.String({ description: "resume after this event id (same as the Last-Event-ID header)" })),
+  heartbeat_sec: Type.Optional(Type.Number({ minimum: 0.05, maximum: 600, description: "seconds of silence before a heartbeat event (default 5; additive)" })),
+});
 
 /** The run-mode view of a stored snapshot (same filtering as GET /runs/{run_id}). */
 export function watchView(snapshot: RunSnapshot, includeRecords: boolean): Record<string, unknown> {
@@ -120,17 +121,22 @@ export async function openRunWatch(deps: GatewayDeps, opts: WatchOptions): Promi
 }
 
 function heartbeatMsFrom(value: number | undefined, fallbackMs: number): number {
-  if (value === undefined) return fallbackMs;
-  const loc = ["query", "heartbeat_sec"];
-  if (value < 0.05) throw new RequestValidationError([issue.ge(loc, String(value), 0.05)]);
-  if (value > 600) throw new RequestValidationError([issue.le(loc, String(value), 600)]);
-  return Math.round(value * 1000);
+  return value === undefined ? fallbackMs : Math.round(value * 1000);
 }
 
 /** The watch route with a custom heartbeat interval (tests); `watchRoutes` uses the default 5 s. */
 export function watchRoutesWith(opts: { heartbeatMs?: number } = {}): RoutePlugin {
-  return (app, ctx) => app.get("/runs/:run_id/watch", async ({ params, request }) => {
-    const q = parseQuery(new URL(request.url).searchParams, WATCH_QUERY);
+  return (app, ctx) => {
+    const route = defineRoute(ctx, {
+      method: "get", path: "/runs/{run_id}/watch", summary: "Follow a run (server-sent events)", tags: ["runs"], pathParams: { run_id: "run id" }, query: WatchQuery,
+      description: "Events: `snapshot` (data {run_id, ts, snapshot}; id = KV revision, send it back as Last-Event-ID to resume) and `heartbeat`. Ends after the terminal snapshot, at timeout_sec, or when the run is deleted.",
+      responses: {
+        200: { description: "an event stream", contentType: "text/event-stream", schema: Type.String({ description: "event: snapshot|heartbeat, id: <revision>, data: <JSON>" }) },
+        404: { description: "run not found" }, 503: { description: "nats unavailable: <reason>" },
+      },
+    });
+    return app.get("/runs/:run_id/watch", async ({ params, request }) => {
+    const q = route.query(request);
     const heartbeatMs = heartbeatMsFrom(q.heartbeat_sec, opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
     // After validation, as FastAPI does (http-contract.md §0.1).
     const caller = await ctx.authenticate(request);
@@ -146,6 +152,7 @@ export function watchRoutesWith(opts: { heartbeatMs?: number } = {}): RoutePlugi
       stillAuthorized: keyRecheck(ctx, request, caller),
     });
   });
+  };
 }
 
 /** `GET /runs/{run_id}/watch`; in api_key mode a key is required and other tenants' runs are 404. */

@@ -11,7 +11,9 @@ import type { PyocoJetStream } from "../../jetstream/index.ts";
 import { visibleTo, type RoutePlugin } from "../route-context.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { HttpError, ok } from "../http-errors.ts";
-import { isPlainObject, issue, parseQuery, readJsonObject, RequestValidationError, type QuerySpec } from "../validation.ts";
+import { Type } from "@sinclair/typebox";
+import { defineRoute, type RouteValidators } from "../schema.ts";
+import { isPlainObject, RequestValidationError } from "../validation.ts";
 
 /** A normalised registry record with its derived display state. */
 export interface WorkerView {
@@ -42,12 +44,33 @@ export function aliveWorkersByTag(views: WorkerView[]): Map<string, number> {
   return byTag;
 }
 
-const WORKERS_QUERY = {
-  scope: { kind: "string", description: "active (RUNNING/IDLE) or all" },
-  state: { kind: "string", description: "RUNNING|IDLE|STOPPED_GRACEFUL|DISCONNECTED" },
-  include_hidden: { kind: "bool", default: false, description: "include hidden workers" },
-  limit: { kind: "int", default: 100, ge: 1, le: 500, description: "maximum number of records" },
-} as const satisfies QuerySpec;
+const WorkersQuery = Type.Object({
+  scope: Type.Optional(Type.String({ description: "active (RUNNING/IDLE) or all (case-insensitive)" })),
+  state: Type.Optional(Type.String({ description: "RUNNING|IDLE|STOPPED_GRACEFUL|DISCONNECTED (case-insensitive; empty = any)" })),
+  include_hidden: Type.Boolean({ default: false, description: "include hidden workers" }),
+  limit: Type.Integer({ default: 100, minimum: 1, maximum: 500, description: "maximum number of records" }),
+});
+
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
+
+/** One worker as GET /workers shows it: the normalised registry record plus its derived state. */
+export const WorkerViewSchema = Type.Object({
+  worker_id: Type.String(), instance_id: Type.String(),
+  state: Type.Union(WORKER_STATES.map((s) => Type.Literal(s)), { description: "derived: a silent RUNNING/IDLE worker shows DISCONNECTED" }),
+  hidden: Type.Boolean(), tags: Type.Array(Type.String()),
+  last_seen_at: Type.Number(), last_heartbeat_at: Type.Number(), heartbeat_at: Type.Number(),
+  current_run_id: NullableString, current_run_ids: Type.Optional(Type.Array(Type.String(), { description: "every run it executes now (additive)" })),
+  last_run_id: NullableString, last_run_status: NullableString, last_run_started_at: NullableNumber, last_run_finished_at: NullableNumber,
+  stopped_at: NullableNumber, stop_reason: NullableString, updated_at: Type.Number(),
+  concurrency: Type.Optional(Type.Integer({ description: "runs at once (additive)" })),
+  pyoco: Type.Optional(Type.Object({ impl: Type.String(), version: NullableString }, { description: "the Pyoco the runner loaded: real or double (additive)" })),
+  python: Type.Optional(Type.String()),
+  wheel_sync: Type.Optional(Type.Object({}, { additionalProperties: true })),
+}, { additionalProperties: true, title: "Worker" });
+
+const HiddenRequest = Type.Object({ hidden: Type.Union([Type.Boolean(), Type.Integer(), Type.String()], { description: "true/false (pydantic's lax booleans: 0/1, yes/no, on/off, …)" }) }, { title: "WorkerHiddenRequest" });
+const HiddenResponse = Type.Object({ worker_id: Type.String(), hidden: Type.Boolean(), updated_at: Type.Number() }, { title: "WorkerHiddenResponse" });
 
 const INVALID_WORKERS_REQUEST = "invalid workers request";
 
@@ -106,9 +129,8 @@ function laxBool(v: unknown): boolean | undefined {
   return undefined;
 }
 
-async function readHiddenBody(request: Request): Promise<boolean> {
-  const body = await readJsonObject(request);
-  if (!("hidden" in body)) throw new RequestValidationError([issue.missing(["body", "hidden"], body)]);
+async function readHiddenBody(route: RouteValidators<undefined, typeof HiddenRequest>, request: Request): Promise<boolean> {
+  const body = await route.body(request);
   const hidden = laxBool(body.hidden);
   if (hidden === undefined) {
     throw new RequestValidationError([{ type: "bool_parsing", loc: ["body", "hidden"], msg: "Input should be a valid boolean, unable to interpret input", input: body.hidden }]);
@@ -119,9 +141,19 @@ async function readHiddenBody(request: Request): Promise<boolean> {
 /** `GET /workers`, `PATCH /workers/{id}`; in api_key mode both need a key (decisions.md §3.3; the original left them open). */
 export const workersRoutes: RoutePlugin = (app, ctx) => {
   const { deps } = ctx;
+  const list = defineRoute(ctx, {
+    method: "get", path: "/workers", summary: "Workers with their derived state", tags: ["workers"], query: WorkersQuery,
+    description: "Sorted by last_seen_at, newest first; an empty registry is []. A bad scope/state is 422 \"invalid workers request\".",
+    responses: { 200: { description: "workers", schema: Type.Array(WorkerViewSchema) }, 422: { description: "invalid workers request, or a validation list" }, 503: { description: "nats unavailable: <reason>" } },
+  });
+  const patch = defineRoute(ctx, {
+    method: "patch", path: "/workers/{worker_id}", summary: "Hide or show a worker in the default list", tags: ["workers"],
+    pathParams: { worker_id: "worker id" }, body: HiddenRequest,
+    responses: { 200: { description: "stored (compare-and-set)", schema: HiddenResponse }, 404: { description: "worker not found" }, 503: { description: "nats unavailable: <reason>" } },
+  });
   return app
     .get("/workers", async ({ request }) => {
-      const q = parseQuery(new URL(request.url).searchParams, WORKERS_QUERY);
+      const q = list.query(request);
       const filter = workersFilter(q);
       const caller = await ctx.authenticate(request);
       const views = await readWorkers(deps.js, deps.clock.now(), deps.settings.workerDisconnectTimeoutSec);
@@ -132,7 +164,7 @@ export const workersRoutes: RoutePlugin = (app, ctx) => {
       return ok(rows.map((row) => hideForeignRunIds(row, visible)));
     })
     .patch("/workers/:worker_id", async ({ params, request }) => {
-      const hidden = await readHiddenBody(request);
+      const hidden = await readHiddenBody(patch, request);
       await ctx.authenticate(request);
       const workerId = params.worker_id;
       const now = deps.clock.now();

@@ -90,10 +90,12 @@ describe("pyoco up --with-nats-bootstrap", () => {
     const fixture = join(import.meta.dir, "fixtures", "fake-worker-fixture.ts");
     const io = upIo({ FAKE_WORKER_OUT: record }, { execPath: process.execPath, prefixArgs: [fixture] });
     const exit = run(["up", "--with-nats-bootstrap", "--port", String(port), "--nats-client-port", String(natsPort), "--nats-http-port", "0",
-      "--data-dir", "nats-w", "--with-worker", "--worker-id", "w9", "--worker-tags", "cpu,gpu", "--worker-flow-resolver", "flows.py:resolve"], io);
+      "--data-dir", "nats-w", "--with-worker", "--worker-id", "w9", "--worker-tags", "cpu,gpu", "--worker-flow-resolver", "flows.py:resolve",
+      "--worker-poll-timeout", "2.5"], io);
     await waitFor(() => existsSync(record) && readFileSync(record, "utf8").includes("argv"), { timeoutMs: 15_000, what: "the managed worker" });
     const first = JSON.parse(readFileSync(record, "utf8").split("\n")[0]!);
-    expect(first.argv).toEqual(["worker", "--worker-id", "w9", "--tags", "cpu,gpu", "--nats-url", `nats://127.0.0.1:${natsPort}`, "--flow-resolver", "flows.py:resolve"]);
+    expect(first.argv).toEqual(["worker", "--worker-id", "w9", "--tags", "cpu,gpu", "--nats-url", `nats://127.0.0.1:${natsPort}`, "--flow-resolver", "flows.py:resolve",
+      "--poll-timeout", "2.5"]);
     expect(io.err).toMatch(/managed worker \(pid \d+\) started/);
 
     io.stop();

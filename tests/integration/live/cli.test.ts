@@ -95,3 +95,13 @@ describe("pyoco client workers", () => {
     expect(missing.err).toContain("HTTP 404 PATCH /workers/nobody");
   });
 });
+
+describe("pyoco client metrics", () => {
+  test("prints GET /metrics as received (Prometheus text)", async () => {
+    const io = captureIo();
+    expect(await run(["client", "--server", file.gw.baseUrl, "metrics"], io)).toBe(0);
+    const direct = await (await fetch(`${file.gw.baseUrl}/metrics`)).text();
+    expect(io.out).toContain("# TYPE pyoco_runs_total gauge");
+    expect(io.out.split("\n").filter((l) => l.startsWith("# HELP"))).toEqual(direct.split("\n").filter((l) => l.startsWith("# HELP")));
+  });
+});

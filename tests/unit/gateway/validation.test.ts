@@ -1,6 +1,6 @@
 /** FastAPI/pydantic-shaped validation issues for query strings and JSON bodies. */
 import { describe, expect, test } from "bun:test";
-import { FieldChecker, parseQuery, queryParameters, RequestValidationError, type QuerySpec } from "../../../src/gateway/validation.ts";
+import { parseQuery, queryParameters, RequestValidationError, type QuerySpec } from "../../../src/gateway/validation.ts";
 
 const SPEC = {
   name: { kind: "string", description: "n" },
@@ -36,30 +36,5 @@ describe("parseQuery", () => {
     const params = queryParameters(SPEC);
     expect(params.find((p) => p.name === "limit")).toMatchObject({ in: "query", schema: { type: "integer", default: 50, minimum: 1, maximum: 200 } });
     expect(params.find((p) => p.name === "include")).toMatchObject({ schema: { type: "array", items: { type: "string" } }, explode: true });
-  });
-});
-
-describe("FieldChecker", () => {
-  test("reports missing fields with the whole body as input, and type errors per field", () => {
-    const body = { params: 3, tags: ["a", 1] };
-    const f = new FieldChecker(body);
-    f.requiredString("flow_name", { minLength: 1 });
-    f.dict("params", {});
-    f.stringList("tags", []);
-    f.optionalString("tag", { pattern: /^[a-z]+$/ });
-    expect(() => f.done()).toThrow(RequestValidationError);
-    expect(f.issues).toEqual([
-      { type: "missing", loc: ["body", "flow_name"], msg: "Field required", input: body },
-      { type: "dict_type", loc: ["body", "params"], msg: "Input should be a valid dictionary", input: 3 },
-      { type: "string_type", loc: ["body", "tags", 1], msg: "Input should be a valid string", input: 1 },
-    ]);
-  });
-
-  test("accepts valid input and null for optional strings", () => {
-    const f = new FieldChecker({ flow_name: "m", tag: null, reason: "x".repeat(5) });
-    expect(f.requiredString("flow_name")).toBe("m");
-    expect(f.optionalString("tag")).toBeNull();
-    expect(f.optionalString("reason", { maxLength: 4 })).toBeUndefined();
-    expect(f.issues[0]).toMatchObject({ type: "string_too_long", ctx: { max_length: 4 } });
   });
 });
