@@ -112,6 +112,12 @@ const command: Command = {
     const loaded = loadSettings(env, overrides);
     // A relative wheel-sync dir is resolved against the cwd once, before runners change theirs.
     const settings = loadSettings(env, { ...overrides, wheelSyncDir: resolvePath(io.cwd, loaded.wheelSyncDir) });
+    if (settings.wheelSyncEnabled) {
+      try { mkdirSync(settings.wheelSyncDir, { recursive: true }); } catch (err) {
+        throw new CliFailure("ERR-PYOCO-0018", "ERR-PYOCO-0018: file I/O error", `cannot create the wheel sync directory: ${(err as Error).message}`,
+          "pass a writable --wheel-sync-dir (PYOCO_WHEEL_SYNC_DIR), or run without --wheel-sync");
+      }
+    }
     const log = createLogger({ service: "pyoco:worker", level: settings.logLevel, format: settings.logFormat, utc: settings.logUtc, includeTraceback: settings.logIncludeTraceback });
 
     let python: string;

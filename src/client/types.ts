@@ -128,6 +128,10 @@ export interface WheelHistoryEvent {
 /** `wheel_sync` in the worker registry record and GET /workers (wire-contract.md §7.7). */
 export interface WheelSyncState {
   enabled: boolean;
+  /** Ours: selected wheels left out of the active generation (unmet requirements, pip failure), with pip's reason. */
+  failed_wheels?: { wheel_name: string; package_name: string; package_version: string; nuid: string; reason: string }[];
+  /** Ours: number of the active install generation (`<dir>/envs/gen-<n>`). */
+  generation?: number;
   [field: string]: unknown;
 }
 

@@ -80,6 +80,7 @@ type Row = Record<string, unknown>;
 function WorkerWheels({ id, ws, now }: { id: string; ws: WheelSyncState | null | undefined; now: number }) {
   const installed: Row[] = Array.isArray(ws?.installed_wheels) ? ws.installed_wheels : [];
   const skipped: Row[] = Array.isArray(ws?.skipped_incompatible) ? ws.skipped_incompatible : [];
+  const failed: Row[] = Array.isArray(ws?.failed_wheels) ? ws.failed_wheels : [];
   const off = !ws || ws.enabled === false;
   return (
     <li class="wsync-item" data-worker-id={id}>
@@ -91,6 +92,7 @@ function WorkerWheels({ id, ws, now }: { id: string; ws: WheelSyncState | null |
         <dl class="kv">
           <div><dt>{t("wheels.installed")}</dt><dd>{installed.length ? installed.map((w) => <span class="chip chip-ok" title={String(w.wheel_name ?? "")}>{String(w.package_name ?? w.wheel_name)} {String(w.package_version ?? "")}</span>) : <span class="muted">{t("wheels.nothing")}</span>}</dd></div>
           {skipped.length > 0 && <div><dt>{t("wheels.skipped")}</dt><dd>{skipped.map((w) => <span class="chip" title={String(w.reason ?? "")}>{String(w.wheel_name ?? w.package_name)}</span>)}</dd></div>}
+          {failed.length > 0 && <div><dt>{t("wheels.failedWheels")}</dt><dd>{failed.map((w) => <span class="chip chip-bad wsync-failed" title={String(w.reason ?? "")}>{String(w.wheel_name ?? w.package_name)}</span>)}</dd></div>}
           {ws?.last_error ? <div><dt>{t("wheels.failed")}</dt><dd><pre class="error-text small">{String(ws.last_error)}</pre></dd></div> : null}
         </dl>
       )}

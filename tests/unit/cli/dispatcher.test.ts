@@ -73,5 +73,9 @@ describe("pyoco worker wheel-sync flags", () => {
     const tooFast = captureIo({ PYOCO_PYTHON: "/nonexistent/python" });
     expect(await run(["worker", "--wheel-sync-interval-sec", "0.01"], tooFast)).toBe(1);
     expect(tooFast.err).toContain("wheel-sync-interval-sec");
+    const badDir = captureIo({ PYOCO_PYTHON: "/nonexistent/python" });
+    expect(await run(["worker", "--wheel-sync", "--wheel-sync-dir", "/proc/no-such/dir"], badDir)).toBe(1);
+    expect(badDir.err).toContain("cannot create the wheel sync directory");
+    expect(badDir.err).toContain("hint: pass a writable --wheel-sync-dir");
   });
 });
