@@ -4,34 +4,14 @@
  * `invalid_job` (terminated, never redelivered, no run snapshot written), and the worker must stay
  * up and keep executing valid runs.
  */
-import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { PyocoJetStream } from "../../src/jetstream/index.ts";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { waitFor } from "../../src/lib/async.ts";
-import { silentLogger } from "../../src/lib/log.ts";
-import { startNatsServer, type NatsServer } from "../helpers/nats-server.ts";
-import { testSettings } from "../helpers/settings.ts";
-import { startWorker, type StartedWorker } from "../helpers/worker.ts";
-import { dlqRecords, submitRun, waitForRun } from "../integration/worker/support.ts";
+import { dlqRecords, submitRun, waitForRun, workerBedForFile } from "../integration/worker/support.ts";
 
 setDefaultTimeout(90_000);
 
 const TAG = "hostile";
-let nats: NatsServer;
-let js: PyocoJetStream;
-let worker: StartedWorker;
-
-beforeAll(async () => {
-  nats = await startNatsServer();
-  js = await PyocoJetStream.connect(testSettings(nats.url), { name: "test", log: silentLogger });
-  await js.ensureResources();
-  worker = await startWorker({ natsUrl: nats.url, tags: [TAG], workerId: "hostile-worker" });
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await js?.close();
-  await nats?.stop();
-});
+const bed = workerBedForFile({ tags: [TAG], workerId: "hostile-worker" });
 
 const valid = { run_id: "r-ok", flow_name: "add", tag: TAG, tags: [TAG], params: {}, submitted_at: 1 };
 const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
@@ -70,6 +50,7 @@ const HOSTILE: [string, Uint8Array][] = [
 ];
 
 test(`${HOSTILE.length} malformed jobs all go to the DLQ as invalid_job; the worker stays up and runs valid jobs`, async () => {
+  const { js, worker } = bed;
   const before = await submitRun(js, "add", { tag: TAG, params: { x: 1 } });
   for (const [, bytes] of HOSTILE) await js.queue.publishRaw(`pyoco.work.${TAG}`, bytes);
   const after = await submitRun(js, "add", { tag: TAG, params: { x: 2 } });

@@ -9,41 +9,29 @@
  * holds only that run and no finished run is in flight, so the only duplicates possible are the
  * ones this test is about.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PyocoJetStream } from "../../src/jetstream/index.ts";
 import { waitFor } from "../../src/lib/async.ts";
-import { silentLogger } from "../../src/lib/log.ts";
-import { startNatsServer, type NatsServer } from "../helpers/nats-server.ts";
-import { testSettings } from "../helpers/settings.ts";
 import { startWorker, type StartedWorker } from "../helpers/worker.ts";
-import { submitRun } from "../integration/worker/support.ts";
+import { submitRun, workerBedForFile } from "../integration/worker/support.ts";
 
 const TAG = "drain";
 const RUNS = 200;
 const LONG = new Set([30, 90, 150]);   // the kill targets
-let nats: NatsServer;
-let js: PyocoJetStream;
-let scratch: string;
+const scratch = mkdtempSync(join(tmpdir(), "pyoco-fault-kill-"));
 const workers: StartedWorker[] = [];
-
-beforeAll(async () => {
-  nats = await startNatsServer();
-  js = await PyocoJetStream.connect(testSettings(nats.url), { name: "test", log: silentLogger });
-  await js.ensureResources();
-  scratch = mkdtempSync(join(tmpdir(), "pyoco-fault-kill-"));
-});
 
 afterAll(async () => {
   await Promise.all(workers.map((w) => w.stop()));
-  await js?.close();
-  await nats?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
+// Registered after the hook above so the workers stop before NATS does.
+const bed = workerBedForFile();   // nats-server + client; the workers come and go in the test
 
 test("kill -9 of a worker three times during a 200-run drain: 0 lost, 0 stuck, 0 completed twice", async () => {
+  const { js, nats } = bed;
   let generation = 0;
   const live = new Map<string, StartedWorker>();
   const launch = async () => {

@@ -7,35 +7,15 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { PyocoJetStream } from "../../../src/jetstream/index.ts";
-import { silentLogger } from "../../../src/lib/log.ts";
-import { startNatsServer, type NatsServer } from "../../helpers/nats-server.ts";
-import { testSettings } from "../../helpers/settings.ts";
-import { startWorker, type StartedWorker } from "../../helpers/worker.ts";
-import { dlqRecords, submitRun, waitForRun } from "./support.ts";
+import { afterAll, describe, expect, test } from "bun:test";
+import { startWorker } from "../../helpers/worker.ts";
+import { dlqRecords, submitRun, waitForRun, workerBedForFile } from "./support.ts";
 
 const TAG = "allow";
-let nats: NatsServer;
-let js: PyocoJetStream;
-let worker: StartedWorker;
-let scratch: string;
-
-beforeAll(async () => {
-  nats = await startNatsServer();
-  js = await PyocoJetStream.connect(testSettings(nats.url), { name: "test", log: silentLogger });
-  await js.ensureResources();
-  scratch = mkdtempSync(join(tmpdir(), "pyoco-allow-"));
-  // The demo resolver is file-form (an operator-chosen file), so it needs no entry.
-  worker = await startWorker({ natsUrl: nats.url, tags: [TAG], workerId: "allow-worker", args: ["--allow-module", "demo_tasks"] });
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await js?.close();
-  await nats?.stop();
-  rmSync(scratch, { recursive: true, force: true });
-});
+// The demo resolver is file-form (an operator-chosen file), so it needs no entry.
+const bed = workerBedForFile({ tags: [TAG], workerId: "allow-worker", args: ["--allow-module", "demo_tasks"] });
+const scratch = mkdtempSync(join(tmpdir(), "pyoco-allow-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const yaml = (graph: string, tasks: Record<string, string>, inputs: Record<string, Record<string, string>> = {}) => [
   "version: 1", "flow:", "  graph: |", ...graph.split("\n").map((l) => `    ${l}`), "  defaults:", "    x: 1", "tasks:",
@@ -46,41 +26,41 @@ const yaml = (graph: string, tasks: Record<string, string>, inputs: Record<strin
 ].join("\n") + "\n";
 
 async function expectRejected(id: string, code: string, mention: string) {
-  const snap = await waitForRun(js, id);
+  const snap = await waitForRun(bed.js, id);
   expect(snap.status).toBe("FAILED");
   expect(snap.error).toContain(mention);
-  const [dlq] = await dlqRecords(js, (r) => r.run_id === id);
+  const [dlq] = await dlqRecords(bed.js, (r) => r.run_id === id);
   expect(dlq!.record.reason).toBe("invalid_workflow");
   expect(String(dlq!.record.error)).toContain(code === "callable_not_allowed" ? "allow-list" : "graph_not_allowed");
 }
 
 describe("module allow-list", () => {
   test("the worker logs its allow-list at start instead of the no-allow-list warning", () => {
-    expect(worker.logs().some((l) => l.message === "module allow-list active")).toBe(true);
-    expect(worker.logs().some((l) => l.err_id === "ERR-PYOCO-0050")).toBe(false);
+    expect(bed.worker.logs().some((l) => l.message === "module allow-list active")).toBe(true);
+    expect(bed.worker.logs().some((l) => l.err_id === "ERR-PYOCO-0050")).toBe(false);
   });
 
   test("callable: os:system is refused before import; the command never runs", async () => {
     const marker = join(scratch, "pwned");
-    const id = await submitRun(js, "evil", { tag: TAG, yaml: yaml("system", { system: "os:system" }, { system: { command: `touch ${marker}` } }) });
+    const id = await submitRun(bed.js, "evil", { tag: TAG, yaml: yaml("system", { system: "os:system" }, { system: { command: `touch ${marker}` } }) });
     await expectRejected(id, "callable_not_allowed", "module 'os' is not in the worker's allow-list");
     expect(existsSync(marker)).toBe(false);
   });
 
   test("a module that only shares the prefix's first letters is refused (demo_tasks_x is not demo_tasks)", async () => {
-    const id = await submitRun(js, "near", { tag: TAG, yaml: yaml("add_one", { add_one: "demo_tasks_x:add_one" }) });
+    const id = await submitRun(bed.js, "near", { tag: TAG, yaml: yaml("add_one", { add_one: "demo_tasks_x:add_one" }) });
     await expectRejected(id, "callable_not_allowed", "demo_tasks_x");
   });
 
   test("a graph that reaches for Python through attributes is refused", async () => {
     const graph = "add_one >> to_text\n().__class__.__base__.__subclasses__()";
-    const id = await submitRun(js, "escape", { tag: TAG, yaml: yaml(graph, { add_one: "demo_tasks:add_one", to_text: "demo_tasks:to_text" }) });
+    const id = await submitRun(bed.js, "escape", { tag: TAG, yaml: yaml(graph, { add_one: "demo_tasks:add_one", to_text: "demo_tasks:to_text" }) });
     await expectRejected(id, "graph_not_allowed", "is not part of the graph DSL");
   });
 
   test("allowed callables with the graph DSL still run", async () => {
-    const id = await submitRun(js, "ok", { tag: TAG, yaml: yaml("add_one >> to_text", { add_one: "demo_tasks:add_one", to_text: "demo_tasks:to_text" }), params: { x: 41 } });
-    const snap = await waitForRun(js, id);
+    const id = await submitRun(bed.js, "ok", { tag: TAG, yaml: yaml("add_one >> to_text", { add_one: "demo_tasks:add_one", to_text: "demo_tasks:to_text" }), params: { x: 41 } });
+    const snap = await waitForRun(bed.js, id);
     expect(snap.status).toBe("COMPLETED");
     expect((snap.task_records as any).to_text.output).toBe("v=42");
   });
@@ -88,14 +68,14 @@ describe("module allow-list", () => {
 
 describe("worker start", () => {
   test("PYOCO_WORKER_ALLOWED_MODULES works like the flag; without any allow-list the worker warns (ERR-PYOCO-0050)", async () => {
-    const viaEnv = await startWorker({ natsUrl: nats.url, tags: ["allow-env"], workerId: "allow-env", env: { PYOCO_WORKER_ALLOWED_MODULES: "demo_tasks, company.flows" } });
-    const open = await startWorker({ natsUrl: nats.url, tags: ["allow-none"], workerId: "allow-none" });
+    const viaEnv = await startWorker({ natsUrl: bed.nats.url, tags: ["allow-env"], workerId: "allow-env", env: { PYOCO_WORKER_ALLOWED_MODULES: "demo_tasks, company.flows" } });
+    const open = await startWorker({ natsUrl: bed.nats.url, tags: ["allow-none"], workerId: "allow-none" });
     try {
       expect(viaEnv.logs().find((l) => l.message === "module allow-list active")?.allowed_modules).toEqual(["demo_tasks", "company.flows"]);
       const warning = open.logs().find((l) => l.err_id === "ERR-PYOCO-0050");
       expect(warning?.level).toBe("WARNING");
       expect(String(warning?.message)).toContain("any flow.yaml submitter can run any Python code");
-      const id = await submitRun(js, "evil", { tag: "allow-env", yaml: yaml("system", { system: "os:getpid" }) });
+      const id = await submitRun(bed.js, "evil", { tag: "allow-env", yaml: yaml("system", { system: "os:getpid" }) });
       await expectRejected(id, "callable_not_allowed", "module 'os'");
     } finally {
       await Promise.all([viaEnv.stop(), open.stop()]);
@@ -103,11 +83,11 @@ describe("worker start", () => {
   });
 
   test("a module-form resolver outside the allow-list stops start-up with a hint; a bad prefix is a usage error", async () => {
-    const w = await startWorker({ natsUrl: nats.url, tags: ["allow-res"], workerId: "allow-res", resolver: "demo_tasks:resolve_flow", args: ["--allow-module", "company"], waitReady: false });
+    const w = await startWorker({ natsUrl: bed.nats.url, tags: ["allow-res"], workerId: "allow-res", resolver: "demo_tasks:resolve_flow", args: ["--allow-module", "company"], waitReady: false });
     expect(await w.exited).toBe(1);
     expect(w.stderr()).toContain("resolver_not_allowed");
     expect(w.stderr()).toContain("--allow-module");
-    const bad = await startWorker({ natsUrl: nats.url, tags: ["allow-bad"], workerId: "allow-bad", args: ["--allow-module", "os;rm -rf"], waitReady: false });
+    const bad = await startWorker({ natsUrl: bed.nats.url, tags: ["allow-bad"], workerId: "allow-bad", args: ["--allow-module", "os;rm -rf"], waitReady: false });
     expect(await bad.exited).toBe(1);
     expect(bad.stderr()).toContain("argument --allow-module");
   });

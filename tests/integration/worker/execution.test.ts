@@ -4,32 +4,17 @@
  * flows, task failure, unknown flow, invalid jobs, noisy tasks and a crashing runner.
  */
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { PyocoJetStream } from "../../../src/jetstream/index.ts";
+import { beforeAll, describe, expect, test } from "bun:test";
+import type { PyocoJetStream } from "../../../src/jetstream/index.ts";
 import { waitFor } from "../../../src/lib/async.ts";
-import { silentLogger } from "../../../src/lib/log.ts";
-import { startNatsServer, type NatsServer } from "../../helpers/nats-server.ts";
-import { testSettings } from "../../helpers/settings.ts";
-import { startWorker, type StartedWorker } from "../../helpers/worker.ts";
-import { dlqRecords, submitRun, waitForRun } from "./support.ts";
+import type { StartedWorker } from "../../helpers/worker.ts";
+import { dlqRecords, submitRun, waitForRun, workerBedForFile } from "./support.ts";
 
 const TAG = "exec";
-let nats: NatsServer;
+const bed = workerBedForFile({ tags: [TAG], workerId: "exec-worker" });
 let js: PyocoJetStream;
 let worker: StartedWorker;
-
-beforeAll(async () => {
-  nats = await startNatsServer();
-  js = await PyocoJetStream.connect(testSettings(nats.url), { name: "test", log: silentLogger });
-  await js.ensureResources();
-  worker = await startWorker({ natsUrl: nats.url, tags: [TAG], workerId: "exec-worker" });
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await js?.close();
-  await nats?.stop();
-});
+beforeAll(() => { js = bed.js; worker = bed.worker; });
 
 const YAML = readFileSync(new URL("../../fixtures/flows/add-one-to-text.yaml", import.meta.url), "utf8");
 

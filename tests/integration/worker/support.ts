@@ -5,7 +5,12 @@
 import { buildRunJob } from "../../../src/domain/job.ts";
 import { initialSnapshot, isTerminal, type RunSnapshot } from "../../../src/domain/run.ts";
 import { parseWorkflowYaml } from "../../../src/domain/workflow-yaml.ts";
-import type { PyocoJetStream } from "../../../src/jetstream/index.ts";
+import { afterAll, beforeAll } from "bun:test";
+import { PyocoJetStream } from "../../../src/jetstream/index.ts";
+import { silentLogger } from "../../../src/lib/log.ts";
+import { startNatsServer, type NatsServer } from "../../helpers/nats-server.ts";
+import { testSettings } from "../../helpers/settings.ts";
+import { startWorker, type StartedWorker, type WorkerOptions } from "../../helpers/worker.ts";
 import { waitFor } from "../../../src/lib/async.ts";
 
 export interface SubmitOptions { tag?: string; params?: Record<string, unknown>; yaml?: string }
@@ -60,4 +65,32 @@ export function recordStatuses(js: PyocoJetStream, runId: string): { statuses: s
   const statuses: string[] = [];
   const h = js.runs.watchUpdates((e) => { if (e.key === runId && e.value) statuses.push(e.value.status); });
   return { statuses, stop: () => h.stop(), ready: h.ready };
+}
+
+/**
+ * One nats-server, a JetStream client and (optionally) one worker subprocess for a test file,
+ * started in beforeAll and stopped in afterAll:
+ *   const bed = workerBedForFile({ tags: ["exec"], workerId: "exec-worker" });  …  bed.js, bed.worker
+ */
+export function workerBedForFile(worker?: Omit<WorkerOptions, "natsUrl">): { readonly nats: NatsServer; readonly js: PyocoJetStream; readonly worker: StartedWorker } {
+  let nats: NatsServer | undefined;
+  let js: PyocoJetStream | undefined;
+  let started: StartedWorker | undefined;
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    js = await PyocoJetStream.connect(testSettings(nats.url), { name: "test", log: silentLogger });
+    await js.ensureResources();
+    if (worker) started = await startWorker({ natsUrl: nats.url, ...worker });
+  });
+  afterAll(async () => {
+    await started?.stop();
+    await js?.close();
+    await nats?.stop();
+  });
+  const need = <T>(v: T | undefined, what: string): T => { if (!v) throw new Error(`workerBedForFile: ${what} not started`); return v; };
+  return {
+    get nats() { return need(nats, "nats-server"); },
+    get js() { return need(js, "JetStream client"); },
+    get worker() { return need(started, "worker"); },
+  };
 }
