@@ -10,7 +10,7 @@
  */
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { sleep } from "../lib/async.ts";
+import { sleep, whenAborted } from "../lib/async.ts";
 import { nodeFiles, startLocalNatsServer, type LocalNatsServer, type LocalNatsServerOptions } from "./server.ts";
 
 export interface SupervisedNats {
@@ -36,7 +36,8 @@ export async function superviseNatsServer(opts: LocalNatsServerOptions, ctl: { l
   const done = (async (): Promise<"stopped" | "left"> => {
     let restarts = 0;
     for (;;) {
-      const info = await Promise.race([current.exited, new Promise<null>((r) => stopRequested.addEventListener("abort", () => r(null), { once: true }))]);
+      // whenAborted also resolves for a signal that aborted before supervision began (Ctrl-C during start).
+      const info = await Promise.race([current.exited, whenAborted(stopRequested).then(() => null)]);
       if (info === null || stopping || stopRequested.aborted) return "stopped";
       if (existsSync(files.leaving)) {
         ctl.log(`pyoco: nats-server ${current.serverName} left the cluster (pyoco nats leave); not restarting`);

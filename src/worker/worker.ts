@@ -125,31 +125,39 @@ export class Worker {
     try {
       this.#ready = await this.#pool.start();
       log.info("runner ready", { pyoco: this.#ready.pyoco, python: this.#ready.python, python_path: this.opts.python, startup_ms: this.#ready.startup_ms });
-      // Waits (one log line per attempt) while NATS is not up yet; creates missing resources.
-      const js = (this.#js = await PyocoJetStream.connectPatiently(settings, { name: `pyoco-worker:${workerId}`, log, signal: this.opts.startSignal }));
-      await this.#warnWithoutAllowList(js);
       let ackWaitSec = settings.consumerAckWaitSec;
-      for (const tag of tags) {
-        const { created } = await js.queue.ensureConsumer(tag, {
-          ackWaitSec: settings.consumerAckWaitSec, maxDeliver: settings.consumerMaxDeliver, maxAckPending: settings.consumerMaxAckPending,
-        });
-        // decisions.md §3.12: an existing durable is bound as is, so keep ITS AckWait safe too.
-        const actual = (await js.consumer(tag))?.ack_wait;
-        if (typeof actual === "number" && actual > 0) ackWaitSec = Math.min(ackWaitSec, actual / 1e9);
-        log.info("consumer bound", { tag, created, worker_id: workerId });
-      }
+      // Connect, create missing resources, bind the durables and write the registry entry, retried
+      // as one (with backoff, one log line per attempt) while NATS is not up yet or a JetStream
+      // leader is unavailable (a cluster node lost during start-up).
+      const js = (this.#js = await PyocoJetStream.connectPatiently(settings, {
+        name: `pyoco-worker:${workerId}`, log, signal: this.opts.startSignal,
+        prepare: async (js) => {
+          ackWaitSec = settings.consumerAckWaitSec;
+          for (const tag of tags) {
+            const { created } = await js.queue.ensureConsumer(tag, {
+              ackWaitSec: settings.consumerAckWaitSec, maxDeliver: settings.consumerMaxDeliver, maxAckPending: settings.consumerMaxAckPending,
+            });
+            // decisions.md §3.12: an existing durable is bound as is, so keep ITS AckWait safe too.
+            const actual = (await js.consumer(tag))?.ack_wait;
+            if (typeof actual === "number" && actual > 0) ackWaitSec = Math.min(ackWaitSec, actual / 1e9);
+            log.info("consumer bound", { tag, created, worker_id: workerId });
+          }
+          const registry = new WorkerRegistry(js.workers, {
+            workerId, tags, python: this.opts.python, concurrency: this.opts.concurrency,
+            pyoco: { impl: this.#ready!.pyoco.impl, version: this.#ready!.pyoco.version },
+          }, this.#clock, log);
+          await registry.start();
+          this.#registry = registry;
+        },
+      }));
+      await this.#warnWithoutAllowList(js);
       this.#ackIntervalMs = inProgressIntervalMs(settings.ackProgressIntervalSec, ackWaitSec);
       this.#watch = js.runs.watchUpdates((e) => {
         const run = this.#active.get(e.key);
         if (run && e.value) run.observe(e.value as RunSnapshot, e.revision);
       });
       await this.#watch.ready;
-      this.#registry = new WorkerRegistry(js.workers, {
-        workerId, tags, python: this.opts.python, concurrency: this.opts.concurrency,
-        pyoco: { impl: this.#ready.pyoco.impl, version: this.#ready.pyoco.version },
-      }, this.#clock, log);
-      await this.#registry.start();
-      this.#registry.startHeartbeat(settings.workerHeartbeatIntervalSec * 1000);
+      this.#registry!.startHeartbeat(settings.workerHeartbeatIntervalSec * 1000);
       await this.#wheels?.loop.start();   // first sync before the first pull
     } catch (err) {
       this.#to("FAILED");

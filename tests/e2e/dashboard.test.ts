@@ -24,6 +24,7 @@ import { watchRoutes } from "../../src/gateway/routes/watch.ts";
 import { workersRoutes } from "../../src/gateway/routes/workers.ts";
 import { startTestGateway } from "../helpers/gateway.ts";
 import { startStack } from "../helpers/stack.ts";
+import { startWorker } from "../helpers/worker.ts";
 import { buildWheel, wheelForm } from "../helpers/wheels.ts";
 import { waitFor } from "../../src/lib/async.ts";
 import type { DlqGroupList, DlqPage } from "../../src/client/types.ts";
@@ -334,6 +335,38 @@ describe("dashboard (real gateway + worker + Chromium)", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  test("Wheels panel per worker: what a syncing worker installed and what it skipped as incompatible", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pyoco-dash-wsync-"));
+    // its own tag, so the other tests' workers and wheels are not involved
+    const worker = await startWorker({ natsUrl: stack!.natsUrl, tags: ["wsync"], workerId: "dash-wheel-worker",
+      args: ["--wheel-sync", "--wheel-sync-dir", join(dir, "sync"), "--wheel-sync-interval-sec", "0.3"] });
+    try {
+      const upload = async (version: string, tag?: string) => {
+        const file = await buildWheel(dir, { name: "dash_sync", version, tag, modules: { "dash_sync/__init__.py": `V = "${version}"\n` } });
+        const res = await fetch(`${stack!.baseUrl}/wheels`, { method: "POST", body: wheelForm(file.split("/").pop()!, readFileSync(file), { tags: "wsync" }) });
+        expect(res.status).toBe(200);
+      };
+      await upload("1.0.0");
+      await upload("2.0.0", "cp27-cp27m-win_amd64");   // never installable here
+      const { page, problems } = await openDashboard({ hash: "#view=wheels", waitRuns: false });
+      const item = '#wheelsWorkers li.wsync-item[data-worker-id="dash-wheel-worker"]';
+      await page.waitForFunction((sel) => {
+        const el = document.querySelector(sel);
+        return !!el && (el.textContent ?? "").includes("dash-sync 1.0.0") && (el.textContent ?? "").includes("win_amd64");
+      }, item, { timeout: 90_000 });
+      expect(await page.textContent(`${item} .wsync-state`)).toBe("in sync");
+      await page.screenshot({ path: join(ARTIFACTS, "dashboard-1366x768-en-wheels.png") });
+      // the same state on the Workers section
+      await page.click("#tab-workers");
+      await page.waitForSelector('#workersList tr.worker-item[data-worker-id="dash-wheel-worker"] .wsync-state[data-result="ok"]', { timeout: 15_000 });
+      expect(await page.textContent('#workersList tr.worker-item[data-worker-id="dash-wheel-worker"] .wsync')).toContain("1 installed · 1 skipped");
+      expect(problems).toEqual([]);
+    } finally {
+      await worker.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   test("Schedules panel: next fire, the last run with its status, pause and resume", async () => {
     const form = new FormData();

@@ -228,6 +228,7 @@ describe("a 3-node cluster started by pyoco nats up", () => {
       const s = await statusJson({}, remaining);
       return s.stream_details.every((d: any) => d.leader && d.leader !== leaving.name);
     }, { timeoutMs: 30_000, intervalMs: 500, what: "leaders on the remaining servers" });
+    expect((await statusJson({}, remaining)).servers).toEqual(["n1", "n2"]);
     const gw4 = await startTestGateway(remaining, GW_CREDS);
     cleanup.push(() => gw4.stop());
     const worker = await startWorker({ natsUrl: remaining, tags: ["after-leave"], workerId: "w-after", env: CREDS });
