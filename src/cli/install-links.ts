@@ -9,6 +9,7 @@ import { parseFlags, usageError, type CommandHelp } from "./args.ts";
 import type { Command } from "./command.ts";
 import { CliFailure } from "./errors.ts";
 import { DROP_IN_NAMES } from "./drop-in.ts";
+import { sideEffect } from "../lib/dry-run.ts";
 
 const FLAGS = { force: { type: "boolean", description: "replace existing files or links of those names" } } as const;
 const HELP: CommandHelp = {
@@ -32,6 +33,7 @@ const command: Command = {
         "build it (`bun run build`) and run `dist/pyoco install-links DIR`");
     }
     const dir = resolve(io.cwd, dirArg);
+    sideEffect(`creating links in ${dir}`);
     mkdirSync(dir, { recursive: true });
     const target = io.self.execPath;
     for (const name of Object.keys(DROP_IN_NAMES)) {

@@ -4,6 +4,7 @@
  * (a systemd unit). Files of a node live in its data directory (nats-ops nodeFiles).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { sideEffect } from "../lib/dry-run.ts";
 import { isAbsolute, join, resolve } from "node:path";
 import { effectiveEnv, loadSettings } from "../config/index.ts";
 import { leaveCluster, LeaveError } from "../jetstream/index.ts";
@@ -216,6 +217,7 @@ async function service(argv: string[], io: CliIo): Promise<number> {
     "",
   ].join("\n");
   if (!install) { io.stdout(unit); return 0; }
+  sideEffect("writing a systemd unit");
   const path = join(resolve(io.cwd, p.flags["unit-dir"]), `${unitName}.service`);
   try {
     mkdirSync(resolve(io.cwd, p.flags["unit-dir"]), { recursive: true });

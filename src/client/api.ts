@@ -14,6 +14,7 @@ import { parseSse, sseJson } from "./sse.ts";
 import type {
   DlqDeleteResult, DlqEntry, DlqGroupList, DlqGroupRequeueResult, DlqPage, DlqRequeueResult, LogLine, LogPage,
 } from "./types.ts";
+import { sideEffect } from "../lib/dry-run.ts";
 
 export interface ClientOptions {
   /** Gateway base URL; a trailing `/` is removed. */
@@ -91,6 +92,7 @@ export class PyocoHttpClient {
 
   /** One call; the raw Response once the status is known to be < 400 (streaming bodies, text). */
   async stream(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
+    sideEffect(`${method} ${path}`);
     const url = this.server + path + queryString(opts.query);
     const headers: Record<string, string> = { ...this.#headers, ...opts.headers };
     let body = opts.body;

@@ -24,6 +24,7 @@ import { TaskLogs } from "./task-logs.ts";
 import { WorkQueue } from "./work-queue.ts";
 import { describeStream, publishMessages, recreateStream, streamMessages, type DumpedMessage, type StreamDump } from "./backup.ts";
 import { WheelStore } from "./wheel-store.ts";
+import { sideEffect } from "../lib/dry-run.ts";
 
 export type { Delivery, ConsumerSettings, TagQueueInfo } from "./work-queue.ts";
 export type { Versioned, WatchEntry, WatchHandle } from "./kv-store.ts";
@@ -83,6 +84,7 @@ export class PyocoJetStream {
   }
 
   static async connect(settings: Settings, opts: { name: string; log: Logger; timeoutMs?: number }): Promise<PyocoJetStream> {
+    sideEffect("connecting to NATS");
     const conn = await Connection.open({ url: settings.natsUrl, credentials: natsCredentials(settings), name: opts.name, log: opts.log, timeoutMs: opts.timeoutMs });
     return new PyocoJetStream(conn, settings, opts.log);
   }
@@ -94,6 +96,7 @@ export class PyocoJetStream {
   static async connectPatiently(settings: Settings, opts: {
     name: string; log: Logger; signal?: AbortSignal; prepare?: (js: PyocoJetStream) => Promise<void>;
   }): Promise<PyocoJetStream> {
+    sideEffect("connecting to NATS");
     let js: PyocoJetStream | undefined;
     await Connection.openPatiently({
       url: settings.natsUrl, credentials: natsCredentials(settings), name: opts.name, log: opts.log, timeoutMs: 3000,

@@ -3,6 +3,7 @@
  * A child is spawned detached (its own process group), so signals sent to `-pid` reach the
  * grandchildren too. Output arrives as raw byte chunks; callers frame it themselves.
  */
+import { sideEffect } from "./dry-run.ts";
 
 export interface SpawnSupervisedOptions {
   cmd: string[];
@@ -61,6 +62,7 @@ function timeout(ms: number): Promise<void> {
 }
 
 export function spawnSupervised(opts: SpawnSupervisedOptions): SupervisedProcess {
+  sideEffect(`starting ${opts.cmd[0]}`);
   const detached = opts.detached ?? true;
   let proc: ReturnType<typeof Bun.spawn<"pipe", "pipe", "pipe">>;
   try {

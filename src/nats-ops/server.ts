@@ -11,6 +11,7 @@ import { PyocoError } from "../domain/errors.ts";
 import { sleep } from "../lib/async.ts";
 import { spawnSupervised, SpawnError, type ExitInfo } from "../lib/proc.ts";
 import { renderServerConf, type ClientAuthConfOptions, type ClusterConfOptions, type TlsConfOptions } from "./conf.ts";
+import { sideEffect } from "../lib/dry-run.ts";
 
 /** Where nats-server usually lives when it is not on a non-root PATH (Debian installs into sbin). */
 const EXTRA_PATH = "/usr/sbin:/usr/local/sbin:/sbin:/usr/local/bin:/usr/bin";
@@ -152,6 +153,7 @@ function storedServerName(storeDir: string, fallback: string): string {
 
 /** Start nats-server and resolve once its client port accepts connections. */
 export async function startLocalNatsServer(opts: LocalNatsServerOptions): Promise<LocalNatsServer> {
+  sideEffect("starting nats-server");
   const host = opts.host ?? "127.0.0.1";
   const dial = dialHost(host);
   const binary = findNatsServer(opts.binary, opts.env ?? {});

@@ -3,6 +3,7 @@
  * 70–140 ms per spawn (toolchain.md §8), so the runner always spawns the resolved executable.
  */
 import { spawnSupervised } from "../lib/proc.ts";
+import { sideEffect } from "../lib/dry-run.ts";
 
 const cache = new Map<string, Promise<string>>();
 
@@ -16,6 +17,7 @@ export class PythonNotFoundError extends Error {
  * `sys.executable`, and that real path is cached for the life of the process.
  */
 export function resolvePython(explicit?: string): Promise<string> {
+  sideEffect("looking for Python");
   if (explicit) return Promise.resolve(explicit);
   const key = "python3";
   let found = cache.get(key);
