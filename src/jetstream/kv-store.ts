@@ -27,6 +27,9 @@ export interface WatchHandle {
   stop(): void;
 }
 
+/** How often a live watch checks that it keeps up with its stream (see #stallWatchdog). */
+const WATCH_STALL_CHECK_MS = 2500;
+
 export class KvStore<T extends object> {
   #kv?: Promise<KV>;
   constructor(protected readonly conn: Connection, readonly bucket: string, protected readonly log: Logger) {}
@@ -154,6 +157,30 @@ export class KvStore<T extends object> {
   }
 
   /**
+   * In a cluster, a watch's consumer lives on the stream leader. When that server dies while our
+   * own connection stays up (no reconnect event), the watch goes silent without an error. Every
+   * WATCH_STALL_CHECK_MS compare the stream's last sequence with what the watch delivered: if the
+   * watch has not reached the sequence seen one check earlier, it is stalled and gets restarted
+   * from the last revision seen (nothing is lost; the restart replays from there).
+   */
+  #stallWatchdog(kv: KV, delivered: () => number, ready: () => boolean, onStall: () => void): ReturnType<typeof setInterval> {
+    let target = 0;
+    let checking = false;
+    return setInterval(async () => {
+      if (!ready() || checking) return;
+      checking = true;
+      try {
+        const lastSeq = (await kv.status()).streamInfo.state.last_seq;
+        if (target > 0 && delivered() < target) { target = 0; onStall(); } else { target = lastSeq; }
+      } catch {
+        // No leader yet (election in progress) or NATS down: the next check tries again.
+      } finally {
+        checking = false;
+      }
+    }, WATCH_STALL_CHECK_MS);
+  }
+
+  /**
    * Replay every key (last value), then follow updates. On a NATS disconnect the watch is
    * restarted from the last revision seen, so no update is lost across a server restart.
    */
@@ -196,16 +223,24 @@ export class KvStore<T extends object> {
           current = iter;
           if (empty) markReady();
           failures = 0;
-          for await (const e of iter) {
-            if (stopped) break;
-            deliver(e);
-            // The replay is complete at the entry that reaches the stream's last sequence seen at
-            // start (or when nothing more is pending). `delta === 0` alone never comes while
-            // writers keep the bucket busy (a worker draining 300 runs): /workers hung for minutes.
-            if (!isReady && (e.revision >= replayEnd || (e.delta ?? 0) === 0)) {
-              markReady();
-              if (opts.replayOnly) { stopped = true; break; }
+          const watchdog = opts.replayOnly ? null : this.#stallWatchdog(kv, () => lastRevision, () => isReady, () => {
+            this.log.warn("kv watch stalled (stream leader moved?); resuming", { bucket: this.bucket, revision: lastRevision });
+            iter.stop();
+          });
+          try {
+            for await (const e of iter) {
+              if (stopped) break;
+              deliver(e);
+              // The replay is complete at the entry that reaches the stream's last sequence seen at
+              // start (or when nothing more is pending). `delta === 0` alone never comes while
+              // writers keep the bucket busy (a worker draining 300 runs): /workers hung for minutes.
+              if (!isReady && (e.revision >= replayEnd || (e.delta ?? 0) === 0)) {
+                markReady();
+                if (opts.replayOnly) { stopped = true; break; }
+              }
             }
+          } finally {
+            if (watchdog) clearInterval(watchdog);
           }
           iter.stop();
           if (opts.replayOnly && isReady) stopped = true;

@@ -194,6 +194,9 @@ describe("a 3-node cluster started by pyoco nats up", () => {
     } finally {
       await leader.start();
     }
+    // The next test kills another node: with this one still catching up, R3 streams would have
+    // no quorum. A real operator waits for `pyoco nats status` to show every replica current too.
+    await waitFor(caughtUp, { timeoutMs: 60_000, intervalMs: 1000, what: "every replica current after the leader returned" });
   }, 120_000);
 
   test("a worker and a gateway given the seed list start while the first seed is down", async () => {
