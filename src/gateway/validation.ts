@@ -1,8 +1,9 @@
 /**
  * Request validation with FastAPI/pydantic-shaped 422 bodies (http-contract.md §0.1):
  *   {"detail": [{"type", "loc", "msg", "input", "ctx"?}, …]}
- * Elysia's own 422 body has another shape, so routes validate here instead: a small declarative
- * query spec (which also yields the OpenAPI parameters) and field checkers for JSON and form bodies.
+ * Elysia's own 422 body has another shape, so routes validate here instead: the issue builders,
+ * hostile-input checks for JSON bodies and field checkers for forms (query strings and JSON
+ * schemas are checked by schema.ts, from TypeBox schemas).
  * Messages and type names are pydantic v2's, so Python clients that print them read the same text.
  */
 
@@ -74,86 +75,6 @@ export const issue = {
     type: "value_error", loc, msg: "Value error, Expected UploadFile, received: <class 'str'>", input, ctx: { error: {} },
   }),
 };
-
-// ---------------------------------------------------------------------------------------------
-// Query parameters
-
-/** One query parameter: its type, constraints, default and help text (also used for OpenAPI). */
-export type QueryParam =
-  | { kind: "string"; description: string }
-  | { kind: "float"; description: string }
-  | { kind: "int"; description: string; default?: number; ge?: number; le?: number }
-  | { kind: "bool"; description: string; default?: boolean }
-  /** Repeatable (`?include=a&include=b`); comma lists are not split (FastAPI List[str]). */
-  | { kind: "list"; description: string };
-
-export type QuerySpec = Record<string, QueryParam>;
-
-type ValueOf<P extends QueryParam> =
-  P extends { kind: "list" } ? string[]
-  : P extends { kind: "string" } ? string | undefined
-  : P extends { kind: "int"; default: number } ? number
-  : P extends { kind: "bool"; default: boolean } ? boolean
-  : P extends { kind: "bool" } ? boolean | undefined
-  : number | undefined;
-
-export type QueryValues<S extends QuerySpec> = { [K in keyof S]: ValueOf<S[K]> };
-
-const TRUE_WORDS = ["1", "true", "yes", "on", "t", "y"];
-const FALSE_WORDS = ["0", "false", "no", "off", "f", "n"];
-
-/** Parse a query string against `spec`; every problem is collected, then thrown as one 422. */
-export function parseQuery<S extends QuerySpec>(params: URLSearchParams, spec: S): QueryValues<S> {
-  const issues: ValidationIssue[] = [];
-  const out: Record<string, unknown> = {};
-  for (const [name, p] of Object.entries(spec)) {
-    const all = params.getAll(name);
-    if (p.kind === "list") { out[name] = all; continue; }
-    const raw = all.length ? all[all.length - 1]! : undefined;   // FastAPI: the last value wins for scalars
-    const loc: Loc = ["query", name];
-    if (raw === undefined) { out[name] = "default" in p ? p.default : undefined; continue; }
-    switch (p.kind) {
-      case "string": out[name] = raw; break;
-      case "float": {
-        const n = raw.trim() === "" ? NaN : Number(raw.trim());
-        if (Number.isFinite(n)) out[name] = n; else issues.push(issue.floatParsing(loc, raw));
-        break;
-      }
-      case "int": {
-        if (!/^\s*[-+]?\d+\s*$/.test(raw)) { issues.push(issue.intParsing(loc, raw)); break; }
-        const n = Number(raw.trim());
-        if (p.ge !== undefined && n < p.ge) issues.push(issue.ge(loc, raw, p.ge));
-        else if (p.le !== undefined && n > p.le) issues.push(issue.le(loc, raw, p.le));
-        else out[name] = n;
-        break;
-      }
-      case "bool": {
-        const v = raw.trim().toLowerCase();
-        if (TRUE_WORDS.includes(v)) out[name] = true;
-        else if (FALSE_WORDS.includes(v)) out[name] = false;
-        else issues.push(issue.boolParsing(loc, raw));
-        break;
-      }
-    }
-  }
-  if (issues.length) throw new RequestValidationError(issues);
-  return out as QueryValues<S>;
-}
-
-/** OpenAPI 3 `parameters` entries for a query spec. */
-export function queryParameters(spec: QuerySpec): Record<string, unknown>[] {
-  return Object.entries(spec).map(([name, p]) => {
-    let schema: Record<string, unknown>;
-    switch (p.kind) {
-      case "string": schema = { type: "string" }; break;
-      case "float": schema = { type: "number" }; break;
-      case "int": schema = { type: "integer", ...(p.default !== undefined ? { default: p.default } : {}), ...(p.ge !== undefined ? { minimum: p.ge } : {}), ...(p.le !== undefined ? { maximum: p.le } : {}) }; break;
-      case "bool": schema = { type: "boolean", ...(p.default !== undefined ? { default: p.default } : {}) }; break;
-      case "list": schema = { type: "array", items: { type: "string" } }; break;
-    }
-    return { name, in: "query", required: false, description: p.description, schema, ...(p.kind === "list" ? { style: "form", explode: true } : {}) };
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // JSON bodies

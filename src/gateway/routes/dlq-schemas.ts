@@ -1,27 +1,29 @@
 /**
- * Request and response shapes of the DLQ endpoints: query specs (what the routes validate with)
- * and TypeBox response schemas (what /openapi.json shows). The compile-time checks at the bottom
+ * Request and response shapes of the DLQ endpoints as TypeBox schemas: the query schemas are what
+ * the routes validate with and what /openapi.json shows as parameters; the response schemas are documented. The compile-time checks at the bottom
  * keep the schemas and the shared types of src/client/types.ts in step.
  */
 import { Type, type Static } from "@sinclair/typebox";
 import type { DlqDeleteResult, DlqEntry, DlqGroup, DlqGroupList, DlqGroupRequeueResult, DlqPage, DlqRequeueResult } from "../../client/types.ts";
-import { queryParameters, type QuerySpec } from "../validation.ts";
+import { queryParametersOf } from "../schema.ts";
 import { pathParam, type RouteDoc } from "./openapi.ts";
 
-export const DLQ_FILTER_QUERY = {
-  reason: { kind: "string", description: "exact reason (invalid_job, flow_not_found, invalid_workflow, execution_error, max_deliver_exceeded)" },
-  tag: { kind: "string", description: "exact routing tag (the subject's last token)" },
-  flow: { kind: "string", description: "exact flow_name" },
-  since: { kind: "float", description: "only entries stored at or after this time (epoch seconds)" },
-  until: { kind: "float", description: "only entries stored before this time (epoch seconds)" },
-} as const satisfies QuerySpec;
+const DLQ_FILTER_FIELDS = {
+  reason: Type.Optional(Type.String({ description: "exact reason (invalid_job, flow_not_found, invalid_workflow, execution_error, max_deliver_exceeded)" })),
+  tag: Type.Optional(Type.String({ description: "exact routing tag (the subject's last token)" })),
+  flow: Type.Optional(Type.String({ description: "exact flow_name" })),
+  since: Type.Optional(Type.Number({ description: "only entries stored at or after this time (epoch seconds)" })),
+  until: Type.Optional(Type.Number({ description: "only entries stored before this time (epoch seconds)" })),
+};
 
-export const DLQ_LIST_QUERY = {
-  ...DLQ_FILTER_QUERY,
-  fingerprint: { kind: "string", description: "only the entries of this group" },
-  cursor: { kind: "string", description: "next_cursor of the previous page" },
-  limit: { kind: "int", description: "page size", default: 50, ge: 1, le: 500 },
-} as const satisfies QuerySpec;
+export const DLQ_FILTER_QUERY = Type.Object(DLQ_FILTER_FIELDS);
+
+export const DLQ_LIST_QUERY = Type.Object({
+  ...DLQ_FILTER_FIELDS,
+  fingerprint: Type.Optional(Type.String({ description: "only the entries of this group" })),
+  cursor: Type.Optional(Type.String({ description: "next_cursor of the previous page" })),
+  limit: Type.Integer({ description: "page size", default: 50, minimum: 1, maximum: 500 }),
+});
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
@@ -87,12 +89,12 @@ const NATS_DOWN = { 503: { description: "nats unavailable: <reason>" } };
 export const DLQ_DOCS: RouteDoc[] = [
   {
     method: "get", path: "/dlq", summary: "List DLQ entries, newest first", tags: ["dlq"],
-    parameters: queryParameters(DLQ_LIST_QUERY),
+    parameters: queryParametersOf(DLQ_LIST_QUERY),
     responses: { 200: { description: "a page of entries", schema: DlqPageSchema }, 422: { description: "invalid dlq query (malformed cursor), or a validation list" }, ...NATS_DOWN },
   },
   {
     method: "get", path: "/dlq/groups", summary: "DLQ entries grouped by fingerprint", tags: ["dlq"],
-    parameters: queryParameters(DLQ_FILTER_QUERY),
+    parameters: queryParametersOf(DLQ_FILTER_QUERY),
     responses: { 200: { description: "groups, most recent last_seen first", schema: DlqGroupListSchema }, ...NATS_DOWN },
   },
   {

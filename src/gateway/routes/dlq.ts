@@ -17,7 +17,8 @@ import type { DlqMessage } from "../../jetstream/index.ts";
 import { HttpError, ok } from "../http-errors.ts";
 import type { Caller, RouteContext, RoutePlugin } from "../route-context.ts";
 import { submitRun, type SubmitInput } from "../submit.ts";
-import { isPlainObject, parseQuery } from "../validation.ts";
+import { parseQueryWith } from "../schema.ts";
+import { isPlainObject } from "../validation.ts";
 import { DLQ_DOCS, DLQ_FILTER_QUERY, DLQ_LIST_QUERY } from "./dlq-schemas.ts";
 
 const FINGERPRINT = /^[0-9a-f]{16}$/;
@@ -111,7 +112,7 @@ function withRequeueState(ctx: RouteContext, entry: DlqEntry): DlqEntry {
 }
 
 async function listDlq(ctx: RouteContext, request: Request): Promise<Response> {
-  const q = parseQuery(new URL(request.url).searchParams, DLQ_LIST_QUERY);
+  const q = parseQueryWith(DLQ_LIST_QUERY, new URL(request.url).searchParams);
   let beforeSeq: number | undefined;
   if (q.cursor !== undefined) {
     const decoded = decodeDlqCursor(q.cursor);
@@ -138,7 +139,7 @@ async function listDlq(ctx: RouteContext, request: Request): Promise<Response> {
 }
 
 async function listGroups(ctx: RouteContext, request: Request): Promise<Response> {
-  const q = parseQuery(new URL(request.url).searchParams, DLQ_FILTER_QUERY);
+  const q = parseQueryWith(DLQ_FILTER_QUERY, new URL(request.url).searchParams);
   const caller = await ctx.authenticate(request);
   const filter: DlqFilter = { reason: q.reason || undefined, flow: q.flow || undefined, tag: q.tag || undefined, since: q.since, until: q.until, tenantId: tenantScope(caller) };
   const grouper = new DlqGrouper();

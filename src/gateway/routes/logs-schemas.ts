@@ -1,23 +1,23 @@
 /**
- * Query specs (what the routes validate with) and TypeBox response schemas (what /openapi.json
- * shows) of the task-log endpoints; the checks at the bottom keep them equal to the shared
+ * TypeBox query schemas (what the routes validate with and /openapi.json shows as parameters) and
+ * response schemas of the task-log endpoints; the checks at the bottom keep them equal to the shared
  * types of src/client/types.ts.
  */
 import { Type, type Static } from "@sinclair/typebox";
 import type { LogLine, LogPage } from "../../client/types.ts";
-import { queryParameters, type QuerySpec } from "../validation.ts";
+import { queryParametersOf } from "../schema.ts";
 import { pathParam, type RouteDoc } from "./openapi.ts";
 
-export const LOGS_QUERY = {
-  since_seq: { kind: "int", default: 0, ge: 0, description: "only lines with a greater sequence (next_seq of the previous page)" },
-  limit: { kind: "int", default: 1000, ge: 1, le: 5000, description: "at most this many lines" },
-} as const satisfies QuerySpec;
+export const LOGS_QUERY = Type.Object({
+  since_seq: Type.Integer({ default: 0, minimum: 0, description: "only lines with a greater sequence (next_seq of the previous page)" }),
+  limit: Type.Integer({ default: 1000, minimum: 1, maximum: 5000, description: "at most this many lines" }),
+});
 
-export const LOGS_WATCH_QUERY = {
-  since_seq: { kind: "int", default: 0, ge: 0, description: "start after this sequence (Last-Event-ID wins when larger)" },
-  last_event_id: { kind: "string", description: "same as the Last-Event-ID header" },
-  timeout_sec: { kind: "int", default: 600, ge: 1, le: 3600, description: "end the stream after this many seconds even if the run goes on" },
-} as const satisfies QuerySpec;
+export const LOGS_WATCH_QUERY = Type.Object({
+  since_seq: Type.Integer({ default: 0, minimum: 0, description: "start after this sequence (Last-Event-ID wins when larger)" }),
+  last_event_id: Type.Optional(Type.String({ description: "same as the Last-Event-ID header" })),
+  timeout_sec: Type.Integer({ default: 600, minimum: 1, maximum: 3600, description: "end the stream after this many seconds even if the run goes on" }),
+});
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 
@@ -53,13 +53,13 @@ export const LOG_DOCS: RouteDoc[] = [
   {
     method: "get", path: "/runs/{run_id}/logs", summary: "A run's task log lines, oldest first", tags: ["logs"],
     description: "stdout/stderr of each task (sent when the task ends), Python logging records (sent at once) and system lines (drops).",
-    parameters: [RUN_ID, ...queryParameters(LOGS_QUERY)],
+    parameters: [RUN_ID, ...queryParametersOf(LOGS_QUERY)],
     responses: { 200: { description: "a page of lines", schema: LogPageSchema }, ...NOT_FOUND, ...NATS_DOWN },
   },
   {
     method: "get", path: "/runs/{run_id}/logs/watch", summary: "Follow a run's log lines (server-sent events)", tags: ["logs"],
     description: "Events: `log` (id = seq, data = LogLine), `heartbeat` after 5 s of silence, and `end` ({run_id, status, last_seq}) once the run has ended and its lines are sent. Resume with Last-Event-ID.",
-    parameters: [RUN_ID, ...queryParameters(LOGS_WATCH_QUERY)],
+    parameters: [RUN_ID, ...queryParametersOf(LOGS_WATCH_QUERY)],
     responses: { 200: { description: "text/event-stream", contentType: "text/event-stream", schema: { type: "string" } }, ...NOT_FOUND, ...NATS_DOWN },
   },
 ];

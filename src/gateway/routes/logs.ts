@@ -15,7 +15,8 @@ import type { GatewayDeps } from "../deps.ts";
 import { HttpError, ok } from "../http-errors.ts";
 import { keyRecheck, visibleTo, type Caller, type RouteContext, type RoutePlugin } from "../route-context.ts";
 import { SSE_HEADERS, SseStream, streamLifetime } from "../sse.ts";
-import { isPlainObject, parseQuery } from "../validation.ts";
+import { parseQueryWith } from "../schema.ts";
+import { isPlainObject } from "../validation.ts";
 import { LOG_DOCS, LOGS_QUERY, LOGS_WATCH_QUERY } from "./logs-schemas.ts";
 import { DEFAULT_HEARTBEAT_MS } from "./watch.ts";
 
@@ -26,7 +27,7 @@ export const logsRoutes: RoutePlugin = (app, ctx) => {
   for (const doc of LOG_DOCS) ctx.describe(doc);
   return app
     .get("/runs/:run_id/logs", async ({ request, params }) => {
-      const q = parseQuery(new URL(request.url).searchParams, LOGS_QUERY);
+      const q = parseQueryWith(LOGS_QUERY, new URL(request.url).searchParams);
       const caller = await ctx.authenticate(request);
       await visibleRun(ctx, params.run_id, caller);
       const items = await ctx.deps.js.logs.read(params.run_id, { sinceSeq: q.since_seq, limit: q.limit });
@@ -38,7 +39,7 @@ export const logsRoutes: RoutePlugin = (app, ctx) => {
       return ok(page);
     })
     .get("/runs/:run_id/logs/watch", async ({ request, params }) => {
-      const q = parseQuery(new URL(request.url).searchParams, LOGS_WATCH_QUERY);
+      const q = parseQueryWith(LOGS_WATCH_QUERY, new URL(request.url).searchParams);
       const caller = await ctx.authenticate(request);
       const header = request.headers.get("last-event-id") ?? q.last_event_id;
       const afterSeq = Math.max(q.since_seq, parseSeq(header));

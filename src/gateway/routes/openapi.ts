@@ -16,7 +16,7 @@ export interface RouteDoc {
   summary: string;
   description?: string;
   tags?: string[];
-  /** Path and query parameters (see `queryParameters()` in validation.ts and `pathParam()`). */
+  /** Path and query parameters (see `queryParametersOf()` in schema.ts and `pathParam()`). */
   parameters?: JsonSchema[];
   requestBody?: { contentType: string; schema: JsonSchema; required?: boolean };
   /** Responses other than the common 422/503, keyed by status code. */

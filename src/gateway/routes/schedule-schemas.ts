@@ -7,8 +7,7 @@
 import { Type, type TSchema } from "@sinclair/typebox";
 import { CRON_MAX_LENGTH } from "../../domain/cron.ts";
 import { MISFIRE_POLICIES, PREVIEW_COUNT, SCHEDULE_STATUSES, SCHEDULE_TYPES } from "../../domain/schedule.ts";
-import type { QuerySpec } from "../validation.ts";
-import { queryParameters } from "../validation.ts";
+import { queryParametersOf } from "../schema.ts";
 import { pathParam, type JsonSchema, type RouteDoc } from "./openapi.ts";
 import { TAG_PATTERN_TEXT } from "./run-schemas.ts";
 
@@ -63,10 +62,10 @@ export const ScheduleFormSchema = Type.Object({
 export type ScheduleFormField = Exclude<keyof typeof ScheduleFormSchema.properties, "workflow">;
 export const SCHEDULE_FORM_TEXT_FIELDS = Object.keys(ScheduleFormSchema.properties).filter((k) => k !== "workflow") as ScheduleFormField[];
 
-export const SCHEDULE_RUNS_QUERY = {
-  include: { kind: "list", description: "full | all: whole snapshots instead of the list view" },
-  limit: { kind: "int", description: "at most this many runs", default: 50, ge: 1, le: 200 },
-} satisfies QuerySpec;
+export const SCHEDULE_RUNS_QUERY = Type.Object({
+  include: Type.Array(Type.String(), { description: "full | all: whole snapshots instead of the list view" }),
+  limit: Type.Integer({ description: "at most this many runs", default: 50, minimum: 1, maximum: 200 }),
+});
 
 const SCHEDULE_ID = pathParam("schedule_id", "schedule id (uuid4)");
 const NOT_FOUND = { 404: { description: "schedule not found (also another tenant's)" } };
@@ -94,7 +93,7 @@ export const SCHEDULE_DOCS: RouteDoc[] = [
   },
   {
     method: "get", path: "/schedules/{schedule_id}/runs", summary: "Runs a schedule created, newest first", tags: ["schedules"],
-    parameters: [SCHEDULE_ID, ...queryParameters(SCHEDULE_RUNS_QUERY)],
+    parameters: [SCHEDULE_ID, ...queryParametersOf(SCHEDULE_RUNS_QUERY)],
     responses: { 200: { description: "runs (list view, or whole snapshots with include=full)", schema: { type: "array", items: { type: "object" } } }, ...NOT_FOUND, ...NATS_DOWN },
   },
   {

@@ -13,7 +13,8 @@ import {
 } from "../../domain/schedule.ts";
 import { HttpError, ok } from "../http-errors.ts";
 import { visibleTo, type Caller, type RouteContext, type RoutePlugin } from "../route-context.ts";
-import { formFile, formText, issue, isPlainObject, parseQuery, readForm, RequestValidationError, type ValidationIssue } from "../validation.ts";
+import { parseQueryWith } from "../schema.ts";
+import { formFile, formText, issue, isPlainObject, readForm, RequestValidationError, type ValidationIssue } from "../validation.ts";
 import { badInput, checkYamlUpload, fullSnapshots, indexReady } from "./runs.ts";
 import { includesFull } from "./run-views.ts";
 import { SCHEDULE_DOCS, SCHEDULE_FORM_TEXT_FIELDS, SCHEDULE_RUNS_QUERY, type ScheduleFormField } from "./schedule-schemas.ts";
@@ -146,7 +147,7 @@ async function listSchedules(ctx: RouteContext, request: Request): Promise<Respo
 }
 
 async function scheduleRuns(ctx: RouteContext, request: Request, id: string): Promise<Response> {
-  const q = parseQuery(new URL(request.url).searchParams, SCHEDULE_RUNS_QUERY);
+  const q = parseQueryWith(SCHEDULE_RUNS_QUERY, new URL(request.url).searchParams);
   const caller = await ctx.authenticate(request);
   await loadSchedule(ctx, id, caller);
   await indexReady(ctx);

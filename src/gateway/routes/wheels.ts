@@ -20,7 +20,8 @@ import type { Caller, RouteContext, RoutePlugin } from "../route-context.ts";
 import { HttpError, ok } from "../http-errors.ts";
 import { MultipartError, MultipartReader } from "../multipart-stream.ts";
 import { MULTIPART_OVERHEAD, peerAddress } from "../peer.ts";
-import { issue, parseQuery, queryParameters, RequestValidationError, type QuerySpec } from "../validation.ts";
+import { parseQueryWith, queryParametersOf } from "../schema.ts";
+import { issue, RequestValidationError } from "../validation.ts";
 import { pathParam } from "./openapi.ts";
 
 // ── Shapes (src/client/types.ts WheelInfo / WheelHistoryEvent) ──────────────────────────────
@@ -63,11 +64,11 @@ const UploadFormSchema = Type.Object({
   tags: Type.Optional(Type.String({ description: "CSV of routing tags, each [A-Za-z0-9_-]+; none = every worker" })),
 }, { required: ["wheel"] });
 
-const HISTORY_QUERY = {
-  limit: { kind: "int", default: 100, ge: 1, le: 500, description: "maximum number of events" },
-  wheel_name: { kind: "string", description: "only events of this wheel file" },
-  action: { kind: "string", description: "upload or delete" },
-} as const satisfies QuerySpec;
+const HISTORY_QUERY = Type.Object({
+  limit: Type.Integer({ default: 100, minimum: 1, maximum: 500, description: "maximum number of events" }),
+  wheel_name: Type.Optional(Type.String({ description: "only events of this wheel file" })),
+  action: Type.Optional(Type.String({ description: "upload or delete" })),
+});
 
 const WHEEL_NAME_PARAM = pathParam("wheel_name", "wheel file name, e.g. my_tasks-1.0.0-py3-none-any.whl");
 /** Text fields are tiny; anything bigger is hostile. */
@@ -87,7 +88,7 @@ function describeRoutes(ctx: RouteContext) {
     },
   });
   ctx.describe({
-    method: "get", path: "/wheels/history", summary: "Upload and delete events, newest first", tags, parameters: queryParameters(HISTORY_QUERY),
+    method: "get", path: "/wheels/history", summary: "Upload and delete events, newest first", tags, parameters: queryParametersOf(HISTORY_QUERY),
     responses: { 200: { description: "events", schema: Type.Array(WheelHistoryEventSchema) } },
   });
   ctx.describe({
@@ -303,7 +304,7 @@ async function appendHistory(
 }
 
 async function history(ctx: RouteContext, request: Request): Promise<Response> {
-  const q = parseQuery(new URL(request.url).searchParams, HISTORY_QUERY);
+  const q = parseQueryWith(HISTORY_QUERY, new URL(request.url).searchParams);
   await ctx.authenticate(request);
   const wheelName = q.wheel_name;
   if (wheelName !== undefined && !WHEEL_NAME_PATTERN.test(wheelName)) throw badInput(ctx, "invalid wheel name", { wheel_name: wheelName });

@@ -48,6 +48,10 @@ describe("query schemas", () => {
     expect(err!.issues.map((i) => [i.type, i.loc, i.input])).toEqual([
       ["float_parsing", ["query", "since"], "x"], ["bool_parsing", ["query", "on"], "maybe"], ["greater_than_equal", ["query", "limit"], "0"],
     ]);
+    expect(err!.issues[2]).toEqual({ type: "greater_than_equal", loc: ["query", "limit"], msg: "Input should be greater than or equal to 1", input: "0", ctx: { ge: 1 } });
+    const first = (query: string) => { try { parseQueryWith(Q, new URLSearchParams(query)); } catch (e) { return (e as RequestValidationError).issues[0]; } throw new Error("accepted"); };
+    expect(first("limit=500")).toMatchObject({ type: "less_than_equal", input: "500", ctx: { le: 200 } });
+    expect(first("limit=1.5")).toMatchObject({ type: "int_parsing", input: "1.5" });
   });
   test("the same schema gives the OpenAPI parameters", () => {
     const params = queryParametersOf(Q);
