@@ -7,21 +7,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { clientRunner } from "../../helpers/cli.ts";
-import { startTestGateway, type TestGateway } from "../../helpers/gateway.ts";
-import { startNatsServer, type NatsServer } from "../../helpers/nats-server.ts";
+import { gatewayForFile } from "../../helpers/gateway.ts";
 import { buildWheel } from "../../helpers/wheels.ts";
 
-let nats: NatsServer;
-let gw: TestGateway;
+const stack = gatewayForFile();
 let dir: string;
-beforeAll(async () => {
-  nats = await startNatsServer();
-  gw = await startTestGateway(nats.url);
-  dir = mkdtempSync(join(tmpdir(), "pyoco-wheel-cli-"));
-});
-afterAll(async () => { await gw.stop(); await nats.stop(); rmSync(dir, { recursive: true, force: true }); });
+beforeAll(() => { dir = mkdtempSync(join(tmpdir(), "pyoco-wheel-cli-")); });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const client = clientRunner(() => gw.baseUrl, () => dir);
+const client = clientRunner(() => stack.gw.baseUrl, () => dir);
 
 describe("pyoco client wheel commands", () => {
   test("upload (relative path, tags), list as JSON and table, history, delete", async () => {

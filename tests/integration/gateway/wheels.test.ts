@@ -12,19 +12,13 @@ import { Objm } from "@nats-io/obj";
 import { connect, headers as natsHeaders } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { apiKeyKvKey, generateApiKey } from "../../../src/domain/api-key.ts";
-import { startTestGateway, type TestGateway } from "../../helpers/gateway.ts";
-import { startNatsServer, type NatsServer } from "../../helpers/nats-server.ts";
+import { gatewayForFile, startTestGateway } from "../../helpers/gateway.ts";
 import { buildWheel, wheelForm } from "../../helpers/wheels.ts";
 
-let nats: NatsServer;
-let gw: TestGateway;
+const stack = gatewayForFile();
 let dir: string;
-beforeAll(async () => {
-  nats = await startNatsServer();
-  gw = await startTestGateway(nats.url);
-  dir = mkdtempSync(join(tmpdir(), "pyoco-wheels-"));
-});
-afterAll(async () => { await gw.stop(); await nats.stop(); rmSync(dir, { recursive: true, force: true }); });
+beforeAll(() => { dir = mkdtempSync(join(tmpdir(), "pyoco-wheels-")); });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function wheelBytes(name: string, version: string, tag = "py3-none-any"): Promise<{ file: string; bytes: Uint8Array }> {
   const path = await buildWheel(dir, { name, version, tag, modules: { [`${name}/__init__.py`]: `VERSION = "${version}"\n` } });
@@ -39,7 +33,7 @@ async function upload(base: string, file: string, bytes: Uint8Array, fields: { t
 describe("upload, list, download, delete, history", () => {
   test("a tagged upload is listed, downloads byte for byte, is deleted, and history records both with the source", async () => {
     const { file, bytes } = await wheelBytes("reg_demo", "0.1.0");
-    const up = await upload(gw.baseUrl, file, bytes, { tags: " gpu, linux,gpu ," }, { "user-agent": "wheel-test/1", "x-forwarded-for": "10.1.2.3" });
+    const up = await upload(stack.gw.baseUrl, file, bytes, { tags: " gpu, linux,gpu ," }, { "user-agent": "wheel-test/1", "x-forwarded-for": "10.1.2.3" });
     expect(up.status).toBe(200);
     const sha = new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
     expect(up.json).toEqual({
@@ -48,15 +42,15 @@ describe("upload, list, download, delete, history", () => {
     });
     expect(up.json.digest).toBe(`SHA-256=${up.json.sha256_b64}`);
 
-    const list = await gw.call("GET", "/wheels");
+    const list = await stack.gw.call("GET", "/wheels");
     expect(list.json).toEqual([{ ...up.json, sha256_hex: undefined }].map(({ sha256_hex: _, ...rest }) => rest));
 
-    const dl = await fetch(`${gw.baseUrl}/wheels/${file}`);
+    const dl = await fetch(`${stack.gw.baseUrl}/wheels/${file}`);
     expect(dl.headers.get("content-type")).toBe("application/octet-stream");
     expect(dl.headers.get("content-disposition")).toBe(`attachment; filename="${file}"`);
     expect(new Uint8Array(await dl.arrayBuffer())).toEqual(new Uint8Array(bytes));
 
-    const hist = await gw.call("GET", "/wheels/history?limit=1");
+    const hist = await stack.gw.call("GET", "/wheels/history?limit=1");
     expect(hist.json[0]).toEqual({
       event_id: expect.stringMatching(/^[0-9a-f]{32}$/), occurred_at: expect.any(Number), action: "upload", wheel_name: file,
       tags: ["gpu", "linux"], size_bytes: bytes.length, sha256_hex: sha, replace: true,
@@ -64,22 +58,22 @@ describe("upload, list, download, delete, history", () => {
       source: { remote_addr: "127.0.0.1", x_forwarded_for: "10.1.2.3", x_real_ip: null, user_agent: "wheel-test/1", host: expect.stringContaining("127.0.0.1:"), scheme: "http" },
     });
 
-    const del = await fetch(`${gw.baseUrl}/wheels/${file}`, { method: "DELETE" });
+    const del = await fetch(`${stack.gw.baseUrl}/wheels/${file}`, { method: "DELETE" });
     expect([del.status, await del.json()]).toEqual([200, { name: file, deleted: true }]);
-    expect((await gw.call("DELETE", `/wheels/${file}`)).json).toEqual({ detail: "wheel not found" });
-    expect((await gw.call("GET", `/wheels/${file}`)).status).toBe(404);
-    expect((await gw.call("GET", "/wheels")).json).toEqual([]);
+    expect((await stack.gw.call("DELETE", `/wheels/${file}`)).json).toEqual({ detail: "wheel not found" });
+    expect((await stack.gw.call("GET", `/wheels/${file}`)).status).toBe(404);
+    expect((await stack.gw.call("GET", "/wheels")).json).toEqual([]);
 
-    const byName = await gw.call("GET", `/wheels/history?wheel_name=${file}`);
+    const byName = await stack.gw.call("GET", `/wheels/history?wheel_name=${file}`);
     expect(byName.json.map((e: any) => e.action)).toEqual(["delete", "upload"]);
     expect(byName.json[0]).toMatchObject({ tags: ["gpu", "linux"], size_bytes: bytes.length, sha256_hex: sha, replace: null });
-    expect((await gw.call("GET", `/wheels/history?wheel_name=${file}&action=DELETE`)).json.map((e: any) => e.action)).toEqual(["delete"]);
+    expect((await stack.gw.call("GET", `/wheels/history?wheel_name=${file}&action=DELETE`)).json.map((e: any) => e.action)).toEqual(["delete"]);
   });
 
   test("the stored meta headers are plain strings (readable by the Python original) in its order", async () => {
     const { file, bytes } = await wheelBytes("hdr_demo", "1.0.0");
-    expect((await upload(gw.baseUrl, file, bytes, { tags: "cpu,linux" })).status).toBe(200);
-    const nc = await connect({ servers: nats.url });
+    expect((await upload(stack.gw.baseUrl, file, bytes, { tags: "cpu,linux" })).status).toBe(200);
+    const nc = await connect({ servers: stack.nats.url });
     try {
       const jsm = await jetstreamManager(nc);
       const subject = `$O.pyoco_wheels.M.${Buffer.from(file).toString("base64").replace(/\+/g, "-").replace(/\//g, "_")}`;
@@ -91,14 +85,14 @@ describe("upload, list, download, delete, history", () => {
   });
 
   test("wheels written by NATS.js (string[] headers, other header case) are listed with their tags", async () => {
-    const nc = await connect({ servers: nats.url });
+    const nc = await connect({ servers: stack.nats.url });
     try {
       const os = await new Objm(nc).open("pyoco_wheels");
       const h = natsHeaders();
       h.set("X-Pyoco-Wheel-Tags", "arm, bad.tag ,edge");
       await os.putBlob({ name: "jsput-2.0.0-py3-none-any.whl", headers: h }, new Uint8Array([1, 2, 3]));
     } finally { await nc.close(); }
-    const item = (await gw.call("GET", "/wheels")).json.find((w: any) => w.name === "jsput-2.0.0-py3-none-any.whl");
+    const item = (await stack.gw.call("GET", "/wheels")).json.find((w: any) => w.name === "jsput-2.0.0-py3-none-any.whl");
     expect(item).toMatchObject({ size_bytes: 3, tags: ["arm", "edge"] });
   });
 
@@ -107,65 +101,65 @@ describe("upload, list, download, delete, history", () => {
     const form = new FormData();
     form.append("wheel", new File([bytes as BlobPart], file));
     form.append("tags", "late");
-    const res = await fetch(`${gw.baseUrl}/wheels`, { method: "POST", body: form });
+    const res = await fetch(`${stack.gw.baseUrl}/wheels`, { method: "POST", body: form });
     expect((await res.json() as any).tags).toEqual(["late"]);
-    expect((await gw.call("GET", "/wheels")).json.find((w: any) => w.name === file).tags).toEqual(["late"]);
+    expect((await stack.gw.call("GET", "/wheels")).json.find((w: any) => w.name === file).tags).toEqual(["late"]);
   });
 });
 
 describe("version policy (409)", () => {
   test("same version (any platform tags) and older versions are refused; newer is accepted", async () => {
     const v1 = await wheelBytes("Policy.Pkg", "1.0.0");
-    expect((await upload(gw.baseUrl, v1.file, v1.bytes)).status).toBe(200);
+    expect((await upload(stack.gw.baseUrl, v1.file, v1.bytes)).status).toBe(200);
     const sameOther = await wheelBytes("policy_pkg", "1.0", "cp311-cp311-manylinux_2_17_x86_64");
-    expect(await upload(gw.baseUrl, sameOther.file, sameOther.bytes)).toEqual({ status: 409, json: { detail: "wheel version already exists; bump version" } });
-    expect(await upload(gw.baseUrl, v1.file, v1.bytes, { replace: "false" })).toEqual({ status: 409, json: { detail: "wheel version already exists; bump version" } });
+    expect(await upload(stack.gw.baseUrl, sameOther.file, sameOther.bytes)).toEqual({ status: 409, json: { detail: "wheel version already exists; bump version" } });
+    expect(await upload(stack.gw.baseUrl, v1.file, v1.bytes, { replace: "false" })).toEqual({ status: 409, json: { detail: "wheel version already exists; bump version" } });
     const older = await wheelBytes("policy_pkg", "0.9.0");
-    expect(await upload(gw.baseUrl, older.file, older.bytes)).toEqual({ status: 409, json: { detail: "wheel version must be greater than existing latest version" } });
+    expect(await upload(stack.gw.baseUrl, older.file, older.bytes)).toEqual({ status: 409, json: { detail: "wheel version must be greater than existing latest version" } });
     const rc = await wheelBytes("policy_pkg", "1.0.0rc1");
-    expect((await upload(gw.baseUrl, rc.file, rc.bytes)).status).toBe(409);
+    expect((await upload(stack.gw.baseUrl, rc.file, rc.bytes)).status).toBe(409);
     const newer = await wheelBytes("policy_pkg", "1.0.1");
-    expect((await upload(gw.baseUrl, newer.file, newer.bytes)).status).toBe(200);
-    const names = (await gw.call("GET", "/wheels")).json.map((w: any) => w.name);
+    expect((await upload(stack.gw.baseUrl, newer.file, newer.bytes)).status).toBe(200);
+    const names = (await stack.gw.call("GET", "/wheels")).json.map((w: any) => w.name);
     expect(names).toContain(v1.file);
     expect(names).toContain(newer.file);
     // Deleted versions do not count: after deleting 1.0.1, 1.0.0 is the latest again.
-    await gw.call("DELETE", `/wheels/${newer.file}`);
+    await stack.gw.call("DELETE", `/wheels/${newer.file}`);
     const mid = await wheelBytes("policy_pkg", "1.0.0.post1");
-    expect((await upload(gw.baseUrl, mid.file, mid.bytes)).status).toBe(200);
+    expect((await upload(stack.gw.baseUrl, mid.file, mid.bytes)).status).toBe(200);
   });
 });
 
 describe("validation", () => {
   test("bad names, file names, tags, replace values and missing files are 422", async () => {
     const { bytes } = await wheelBytes("valid_one", "1.0.0");
-    expect(await upload(gw.baseUrl, "bad name.whl", bytes)).toEqual({ status: 422, json: { detail: "invalid wheel name" } });
-    expect(await upload(gw.baseUrl, "notawheel-1.0.whl", bytes)).toEqual({ status: 422, json: { detail: "invalid wheel filename" } });
-    expect(await upload(gw.baseUrl, "valid_one-1.0.0-py3-none-any.whl", bytes, { tags: "ok,no.dots" })).toEqual({ status: 422, json: { detail: "invalid wheel tags" } });
-    const badReplace = await upload(gw.baseUrl, "valid_one-1.0.0-py3-none-any.whl", bytes, { replace: "maybe" });
+    expect(await upload(stack.gw.baseUrl, "bad name.whl", bytes)).toEqual({ status: 422, json: { detail: "invalid wheel name" } });
+    expect(await upload(stack.gw.baseUrl, "notawheel-1.0.whl", bytes)).toEqual({ status: 422, json: { detail: "invalid wheel filename" } });
+    expect(await upload(stack.gw.baseUrl, "valid_one-1.0.0-py3-none-any.whl", bytes, { tags: "ok,no.dots" })).toEqual({ status: 422, json: { detail: "invalid wheel tags" } });
+    const badReplace = await upload(stack.gw.baseUrl, "valid_one-1.0.0-py3-none-any.whl", bytes, { replace: "maybe" });
     expect(badReplace.status).toBe(422);
     expect(badReplace.json.detail[0]).toMatchObject({ type: "bool_parsing", loc: ["body", "replace"] });
     const noFile = new FormData();
     noFile.append("tags", "x");
-    const missing = await fetch(`${gw.baseUrl}/wheels`, { method: "POST", body: noFile });
+    const missing = await fetch(`${stack.gw.baseUrl}/wheels`, { method: "POST", body: noFile });
     expect([missing.status, ((await missing.json()) as any).detail[0].loc]).toEqual([422, ["body", "wheel"]]);
-    expect((await gw.call("POST", "/wheels", { json: { wheel: "x" } })).status).toBe(422);
-    const broken = await gw.call("POST", "/wheels", { body: "--xx\r\nContent-Disposition: form-data; name=\"wheel\"; filename=\"a-1.0-py3-none-any.whl\"\r\n\r\nabc", headers: { "content-type": "multipart/form-data; boundary=xx" } });
+    expect((await stack.gw.call("POST", "/wheels", { json: { wheel: "x" } })).status).toBe(422);
+    const broken = await stack.gw.call("POST", "/wheels", { body: "--xx\r\nContent-Disposition: form-data; name=\"wheel\"; filename=\"a-1.0-py3-none-any.whl\"\r\n\r\nabc", headers: { "content-type": "multipart/form-data; boundary=xx" } });
     expect(broken.status).toBe(400);
-    expect((await gw.call("GET", "/wheels")).json.map((w: any) => w.name)).not.toContain("a-1.0-py3-none-any.whl");
+    expect((await stack.gw.call("GET", "/wheels")).json.map((w: any) => w.name)).not.toContain("a-1.0-py3-none-any.whl");
   });
 
   test("history filters are checked; DELETE /wheels/history is a 404", async () => {
-    expect((await gw.call("GET", "/wheels/history?wheel_name=bad/name")).json).toEqual({ detail: "invalid wheel name" });
-    expect((await gw.call("GET", "/wheels/history?action=build")).json).toEqual({ detail: "invalid action" });
-    expect((await gw.call("GET", "/wheels/history?limit=0")).status).toBe(422);
-    expect((await gw.call("DELETE", "/wheels/history")).json).toEqual({ detail: "wheel not found" });
+    expect((await stack.gw.call("GET", "/wheels/history?wheel_name=bad/name")).json).toEqual({ detail: "invalid wheel name" });
+    expect((await stack.gw.call("GET", "/wheels/history?action=build")).json).toEqual({ detail: "invalid action" });
+    expect((await stack.gw.call("GET", "/wheels/history?limit=0")).status).toBe(422);
+    expect((await stack.gw.call("DELETE", "/wheels/history")).json).toEqual({ detail: "wheel not found" });
   });
 });
 
 describe("size limit (413)", () => {
   test("a wheel over PYOCO_WHEEL_MAX_BYTES is refused while streaming and leaves nothing behind", async () => {
-    const small = await startTestGateway(nats.url, { wheelMaxBytes: 1000 });
+    const small = await startTestGateway(stack.nats.url, { wheelMaxBytes: 1000 });
     try {
       const big = await buildWheel(dir, { name: "too_big", version: "1.0.0", modules: { "too_big/data.py": `X = "${Buffer.from(crypto.getRandomValues(new Uint8Array(3000))).toString("base64")}"\n` } });
       const bytes = readFileSync(big);
@@ -181,7 +175,7 @@ describe("size limit (413)", () => {
 
 describe("API-key mode", () => {
   test("every wheel endpoint refuses a request without a key; with one, history records the actor", async () => {
-    const authed = await startTestGateway(nats.url, { authMode: "api_key" });
+    const authed = await startTestGateway(stack.nats.url, { authMode: "api_key" });
     try {
       const { record, apiKey } = generateApiKey("team-w", null, Date.now() / 1000);
       await authed.js.apiKeys.create(apiKeyKvKey(record.key_id), record);
