@@ -31,7 +31,11 @@ test("three `pyoco up --with-nats-bootstrap` nodes form one cluster with R3 reso
     void (async () => { for await (const c of proc.stderr as ReadableStream<Uint8Array>) err += new TextDecoder().decode(c); })();
     procs.push({ proc, err: () => err });
   }
-  await waitFor(() => procs.every((p) => p.err().includes("gateway listening")), { timeoutMs: 60_000, intervalMs: 200, what: "three gateways" });
+  // A node that exits or never listens fails the test with every node's stderr, so a CI failure says why.
+  const stderrOfAll = () => procs.map((p, i) => `--- node ${nodes[i]!.name} (exit ${p.proc.exitCode ?? "running"}):\n${p.err().slice(-3000)}`).join("\n");
+  await waitFor(() => procs.some((p) => p.proc.exitCode !== null) || procs.every((p) => p.err().includes("gateway listening")),
+    { timeoutMs: 90_000, intervalMs: 200, what: "three gateways" }).catch((err: Error) => { throw new Error(`${err.message}\n${stderrOfAll()}`); });
+  if (procs.some((p) => p.proc.exitCode !== null)) throw new Error(`a node exited during start-up\n${stderrOfAll()}`);
   const post = await fetch(`http://127.0.0.1:${nodes[0]!.http}/runs`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"flow_name":"main","tag":"x"}' });
   expect(post.status).toBe(200);
   const { run_id } = await post.json() as { run_id: string };
@@ -46,4 +50,4 @@ test("three `pyoco up --with-nats-bootstrap` nodes form one cluster with R3 reso
   for (const d of s.stream_details) expect({ name: d.name, replicas: d.replicas }).toEqual({ name: d.name, replicas: 3 });
   for (const p of procs) p.proc.kill("SIGTERM");
   expect(await Promise.all(procs.map((p) => p.proc.exited))).toEqual([0, 0, 0]);
-}, 120_000);
+}, 150_000);
