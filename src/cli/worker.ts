@@ -26,7 +26,7 @@ const FLAGS = {
   "flow-resolver": { type: "string", value: "SPEC", description: "module:attr or path/to/file.py:attr returning a Pyoco Flow for a name (KeyError = unknown); without it only YAML jobs run" },
   python: { type: "string", value: "PATH", description: "Python interpreter with Pyoco installed (default: PYOCO_PYTHON, else the real python3 on PATH)" },
   concurrency: { type: "string", value: "N", default: "1", description: "runs at once (one Python process each); ordering between runs is not promised. 4 drains tiny runs about 1.7x faster (docs/performance.md)" },
-  "max-runs-per-process": { type: "string", value: "N", default: "100", description: "runs per Python process before it is recycled; 1 = a fresh process per run" },
+  "max-runs-per-process": { type: "string", value: "N", default: "1000", description: "runs per Python process before it is recycled; 1 = a fresh process per run" },
   "work-dir": { type: "string", value: "DIR", description: "scratch folder for runner processes (default: a new temp dir, removed on exit)" },
   "wheel-sync": { type: "boolean", description: "install registry wheels matching --tags (PYOCO_WHEEL_SYNC_ENABLED)" },
   "no-wheel-sync": { type: "boolean", description: "do not sync wheels, whatever PYOCO_WHEEL_SYNC_ENABLED says" },

@@ -27,7 +27,7 @@ import { WheelStore } from "./wheel-store.ts";
 import { sideEffect } from "../lib/dry-run.ts";
 
 export type { Delivery, ConsumerSettings, TagQueueInfo } from "./work-queue.ts";
-export type { Versioned, WatchEntry, WatchHandle } from "./kv-store.ts";
+export type { Versioned, WatchEntry, WatchFilter, WatchHandle } from "./kv-store.ts";
 export type { ResourceNames } from "./names.ts";
 export type { ResourceResult } from "./resources.ts";
 export type { DlqReason, DlqMessage } from "./dlq.ts";

@@ -13,6 +13,15 @@ import { mapNatsError, type Connection } from "./connection.ts";
 
 export interface Versioned<T> { value: T; revision: number }
 
+/**
+ * Which keys a watch decodes. The others are not JSON-decoded; `skipped` still sees their raw
+ * value (null for a delete or purge), a view into NATS's buffer that must be copied to be kept.
+ */
+export interface WatchFilter {
+  wanted(key: string): boolean;
+  skipped?(key: string, revision: number, raw: Uint8Array | null): void;
+}
+
 export interface WatchEntry<T> {
   key: string;
   revision: number;
@@ -115,9 +124,9 @@ export class KvStore<T extends object> {
    * Follow updates only (no replay of existing keys), resuming from the last revision seen after
    * a reconnect. Cheap for big buckets: the worker uses it to see cancels of the runs it holds
    * (decisions.md §3.5) without replaying every run. `ready` resolves once the watch is subscribed.
-   * `wanted` skips other keys before their value is decoded (a worker sees every run's writes).
+   * `filter.wanted` skips other keys before their value is decoded (a worker sees every run's writes).
    */
-  watchUpdates(onEntry: (entry: WatchEntry<T>) => void, wanted?: (key: string) => boolean): WatchHandle {
+  watchUpdates(onEntry: (entry: WatchEntry<T>) => void, filter?: WatchFilter): WatchHandle {
     let stopped = false;
     let lastRevision = 0;
     let current: { stop(): void } | null = null;
@@ -137,7 +146,10 @@ export class KvStore<T extends object> {
           for await (const e of iter) {
             if (stopped) break;
             lastRevision = Math.max(lastRevision, e.revision);
-            if (wanted && !wanted(e.key)) continue;
+            if (filter && !filter.wanted(e.key)) {
+              filter.skipped?.(e.key, e.revision, e.operation === "PUT" && e.length > 0 ? e.value : null);
+              continue;
+            }
             let value: T | null = null;
             if (e.operation === "PUT" && e.length > 0) {
               try { value = parseWireBytes(e.value) as T; } catch { value = null; }

@@ -3,7 +3,7 @@
  * (pyoco-runner.md §5–§6). Knows nothing about NATS. May import src/lib only.
  *
  *   const pool = new RunnerPool({ python: await resolvePython(), resolver: "pkg.flows:resolve",
- *     maxRunsPerProcess: 100, concurrency: 1, workDir: ".pyoco/runner" }, log);
+ *     maxRunsPerProcess: 1000, concurrency: 1, workDir: ".pyoco/runner" }, log);
  *   await pool.start();                                   // rejects with RunnerStartupError
  *   const run = await pool.run(startMessage, (event) => applyEvent(event));
  *   const outcome = await run.outcome;                    // finished | crashed | startup_failed

@@ -16,6 +16,7 @@ import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import { PoolClosedError, type RunEvent, type RunnerPool, type StartMessage } from "../runner/index.ts";
 import { ActiveRun } from "./active-run.ts";
+import type { RecentRunWrites } from "./recent-run-writes.ts";
 import type { WorkerRegistry } from "./registry.ts";
 import { RunWriter } from "./run-writer.ts";
 import { runLogPublisher, runnerLogLimits, type RunLogPublisher } from "./run-logs.ts";
@@ -36,6 +37,8 @@ export interface ExecuteDeps {
   ackIntervalMs: number;
   /** Runs held by this worker, keyed by run id (the cancel watch looks them up here). */
   active: Map<string, ActiveRun>;
+  /** Latest writes of runs not held here (the same watch): a first delivery starts from there instead of a KV read. */
+  recent?: RecentRunWrites;
   /**
    * Called once when this delivery no longer needs a runner (its run ended, or it never needed one):
    * the next job can be pulled while this one's terminal write, registry write and ack complete.
@@ -91,7 +94,9 @@ export async function executeDelivery(d: Delivery, deps: ExecuteDeps): Promise<v
 async function runJob(job: RunJob, run: ActiveRun, deps: ExecuteDeps, onRegistry: () => void, logs: RunLogPublisher | null): Promise<Executed> {
   const { js, settings, clock } = deps;
   const none = (result: ExecutionResult): Executed => ({ result, report: null });
-  const existing = await js.runs.get(job.run_id);
+  // A first delivery whose snapshot the watch already brought skips the read: the RUNNING write
+  // below is compare-and-set on that revision, so anything written since makes it re-read.
+  const existing = (run.delivery.deliveryCount === 1 ? deps.recent?.take(job.run_id) : undefined) ?? await js.runs.get(job.run_id);
   if (existing && isTerminal(existing.value.status)) return none({ kind: "already_terminal" });
 
   let params: Record<string, unknown> = job.params;

@@ -4,7 +4,7 @@
  * Imports lib, domain, config, jetstream and runner; never gateway or client.
  *
  *   const worker = new Worker({ settings, workerId: "w1", tags: ["cpu"], python, resolver: "flows.py:resolve",
- *     concurrency: 1, maxRunsPerProcess: 100, workDir, drainTimeoutSec: 30, log });
+ *     concurrency: 1, maxRunsPerProcess: 1000, workDir, drainTimeoutSec: 30, log });
  *   await worker.start();                 // RunnerStartupError / NatsUnavailableError
  *   await worker.close({ force });        // on SIGTERM: drain, then kill and nak; STOPPED_GRACEFUL
  */

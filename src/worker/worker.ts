@@ -13,6 +13,7 @@ import type { Logger } from "../lib/log.ts";
 import { RunnerPool, type ReadyMessage } from "../runner/index.ts";
 import type { ActiveRun } from "./active-run.ts";
 import { executeDelivery, type ExecuteDeps } from "./execute.ts";
+import { RecentRunWrites } from "./recent-run-writes.ts";
 import { WorkerRegistry } from "./registry.ts";
 import { SlotGate } from "./slots.ts";
 import { WheelSync } from "./wheel-sync.ts";
@@ -66,6 +67,8 @@ export class Worker {
   #watch: WatchHandle | null = null;
   #gate: SlotGate;
   #active = new Map<string, ActiveRun>();
+  /** Latest writes of runs not held here, from the same watch: first deliveries skip the pickup read. */
+  #recent = new RecentRunWrites();
   #inflight = new Set<Promise<void>>();
   #loops: Promise<void>[] = [];
   #pullStop = new AbortController();
@@ -155,7 +158,7 @@ export class Worker {
       this.#watch = js.runs.watchUpdates((e) => {
         const run = this.#active.get(e.key);
         if (run && e.value) run.observe(e.value as RunSnapshot, e.revision);
-      }, (key) => this.#active.has(key));
+      }, { wanted: (key) => this.#active.has(key), skipped: (key, revision, raw) => this.#recent.record(key, revision, raw) });
       await this.#watch.ready;
       this.#registry!.startHeartbeat(settings.workerHeartbeatIntervalSec * 1000);
       await this.#wheels?.loop.start();   // first sync before the first pull
@@ -305,6 +308,7 @@ export class Worker {
     return {
       js: this.#js!, pool: this.#pool, registry: this.#registry!, settings: this.opts.settings,
       workerId: this.opts.workerId, clock: this.#clock, log: this.opts.log, ackIntervalMs: this.#ackIntervalMs, active: this.#active,
+      recent: this.#recent,
       requeueDelayMs: this.#pullExpiresMs + 250,
     };
   }

@@ -8,12 +8,18 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { decodeRunJob, buildRunJob } from "../../../src/domain/job.ts";
+import { wireBytes } from "../../../src/domain/json.ts";
+import { initialSnapshot, type RunSnapshot } from "../../../src/domain/run.ts";
+import { pickupSnapshot } from "../../../src/domain/snapshot-writer.ts";
 import { PyocoJetStream } from "../../../src/jetstream/index.ts";
-import { waitFor } from "../../../src/lib/async.ts";
+import { sleep, waitFor } from "../../../src/lib/async.ts";
+import { systemClock } from "../../../src/lib/clock.ts";
 import { silentLogger } from "../../../src/lib/log.ts";
 import { startNatsServer, type NatsServer } from "../../helpers/nats-server.ts";
 import { testSettings } from "../../helpers/settings.ts";
 import { startWorker, type StartedWorker } from "../../helpers/worker.ts";
+import { RunWriter } from "../../../src/worker/run-writer.ts";
 import { cancelRun, isAlive, recordStatuses, submitRun, waitForRun } from "./support.ts";
 
 setDefaultTimeout(30_000);
@@ -58,6 +64,42 @@ describe("cancel", () => {
     expect(existsSync(marker)).toBe(false);
     // Acknowledged (after the terminal write), not left for redelivery.
     await waitFor(async () => (await js.consumer(TAG))!.num_ack_pending === 0, { what: "job acknowledged" });
+  });
+
+  test("a run cancelled between its create and its job, with the worker watching, never executes", async () => {
+    // The worker's watch sees both writes before the job arrives, so it starts from what the watch
+    // brought (no pickup read): that must be the cancelled snapshot, not the PENDING one.
+    const marker = join(scratch, "watched-marker");
+    const runId = crypto.randomUUID();
+    const now = Date.now() / 1000;
+    const params = { marker_path: marker };
+    await js.runs.create(runId, initialSnapshot({ runId, flowName: "marker", tag: TAG, tags: [TAG], params, now }));
+    await cancelRun(js, runId);
+    await sleep(200);   // both writes reach the worker's watch first
+    await js.queue.publish(TAG, buildRunJob({ runId, flowName: "marker", tag: TAG, tags: [TAG], params, submittedAt: now }), runId);
+    const snap = await waitForRun(js, runId);
+    expect(snap.status).toBe("CANCELLED");
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  test("a pickup that starts from a stale snapshot (the cancel not seen yet) conflicts, re-reads and keeps the cancel", async () => {
+    const runId = crypto.randomUUID();
+    const now = Date.now() / 1000;
+    const job = buildRunJob({ runId, flowName: "marker", tag: TAG, tags: [TAG], params: {}, submittedAt: now });
+    const pending = initialSnapshot({ runId, flowName: "marker", tag: TAG, tags: [TAG], params: {}, now });
+    const revision = await js.runs.create(runId, pending);
+    await cancelRun(js, runId);   // written after the revision the pickup starts from
+    const seen: RunSnapshot[] = [];
+    const decoded = decodeRunJob(wireBytes(job));
+    if (!decoded.ok) throw new Error(decoded.error);
+    const desired = pickupSnapshot(pending, decoded.job, { workerId: "stale-w", attempt: 1 }, {}, now);
+    const writer = new RunWriter(js.runs, runId, { value: pending, revision }, desired,
+      { maxSnapshotBytes: 1 << 20, clock: systemClock, onStoredSeen: (s) => seen.push(s) });
+    expect(await writer.write()).toEqual({ written: true });
+    expect(seen.some((s) => typeof s.cancel_requested_at === "number")).toBe(true);
+    const stored = (await js.runs.get(runId))!.value;
+    expect(stored.status).toBe("CANCELLING");
+    expect(typeof stored.cancel_requested_at).toBe("number");
   });
 
   test("cancel of a cooperative run (slow_coop) ends CANCELLED in under 2 s", async () => {
