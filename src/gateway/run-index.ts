@@ -214,14 +214,15 @@ export function createRunIndex(runs: KvStore<RunSnapshot>, log: Logger): RunInde
       const items: Record<string, unknown>[] = [];
       let last: IndexedRun | undefined;
       let more = false;
-      for (const run of order.from(query.before)) {
+      order.walk(query.before, (run) => {
         // Sorted newest first: once updated_at is not above the bound, nothing later can be.
-        if (query.updatedAfter !== undefined && !(run.updatedAt > query.updatedAfter)) break;
-        if (!matches(run, query)) continue;
-        if (items.length === query.limit) { more = true; break; }
+        if (query.updatedAfter !== undefined && !(run.updatedAt > query.updatedAfter)) return false;
+        if (!matches(run, query)) return true;
+        if (items.length === query.limit) { more = true; return false; }
         items.push(run.summary);
         last = run;
-      }
+        return true;
+      });
       return { items, next: more && last ? { updatedAt: last.updatedAt, runId: last.runId } : null };
     },
 
@@ -232,13 +233,14 @@ export function createRunIndex(runs: KvStore<RunSnapshot>, log: Logger): RunInde
       const today: Record<string, number> = {};
       const dayStart = startOfLocalDay(now);
       const dayEnd = dayStart + 86_400 + 3_600;   // + 1 h: a DST day can be 25 h long
-      for (const run of order.from()) {
-        if (run.updatedAt < dayStart) break;
-        if (run.updatedAt <= 0 || run.updatedAt >= dayEnd) continue;
-        if (startOfLocalDay(run.updatedAt) !== dayStart) continue;
+      order.walk(undefined, (run) => {
+        if (run.updatedAt < dayStart) return false;
+        if (run.updatedAt <= 0 || run.updatedAt >= dayEnd) return true;
+        if (startOfLocalDay(run.updatedAt) !== dayStart) return true;
         const key = typeof run.status === "string" && run.status ? run.status : "UNKNOWN";
         today[key] = (today[key] ?? 0) + 1;
-      }
+        return true;
+      });
       return { total, today };
     },
 

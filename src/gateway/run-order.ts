@@ -55,8 +55,13 @@ export class RunOrder<T extends RunKey> {
     return true;
   }
 
-  /** Entries in list order, starting after `after` (exclusive) or at the beginning. */
-  *from(after?: RunKey): Generator<T> {
+  /**
+   * Visit entries in list order, starting after `after` (exclusive) or at the beginning, until
+   * `visit` returns false. A callback, not a generator: a full scan of 100,000 runs would make
+   * 100,000 iterator results per list request, garbage that took the gateway from 154 to 267 MB
+   * RSS during the list bench.
+   */
+  walk(after: RunKey | undefined, visit: (entry: T) => boolean): void {
     let b = 0;
     let i = 0;
     if (after) {
@@ -68,7 +73,7 @@ export class RunOrder<T extends RunKey> {
     }
     for (; b < this.#blocks.length; b++, i = 0) {
       const block = this.#blocks[b]!;
-      for (; i < block.length; i++) yield block[i]!;
+      for (; i < block.length; i++) if (!visit(block[i]!)) return;
     }
   }
 

@@ -4,7 +4,11 @@ import { decodeCursor, encodeCursor } from "../../../src/gateway/list-cursor.ts"
 import { compareKeys, RunOrder, type RunKey } from "../../../src/gateway/run-order.ts";
 
 const key = (updatedAt: number, runId: string): RunKey => ({ updatedAt, runId });
-const all = (o: RunOrder<RunKey>, after?: RunKey) => [...o.from(after)].map((k) => `${k.updatedAt}/${k.runId}`);
+const all = (o: RunOrder<RunKey>, after?: RunKey, limit = Infinity) => {
+  const out: string[] = [];
+  o.walk(after, (k) => { out.push(`${k.updatedAt}/${k.runId}`); return out.length < limit; });
+  return out;
+};
 
 describe("RunOrder", () => {
   test("lists newest first and breaks ties by run id, descending", () => {
@@ -14,13 +18,20 @@ describe("RunOrder", () => {
     expect(o.size).toBe(5);
   });
 
-  test("from(after) starts strictly after the key, also for keys that are not stored", () => {
+  test("walk(after) starts strictly after the key, also for keys that are not stored", () => {
     const o = new RunOrder<RunKey>();
     o.load([key(1, "a"), key(2, "b"), key(3, "c")]);
     expect(all(o, key(2, "b"))).toEqual(["1/a"]);
     expect(all(o, key(2.5, "x"))).toEqual(["2/b", "1/a"]);
     expect(all(o, key(9, "x"))).toEqual(["3/c", "2/b", "1/a"]);
     expect(all(o, key(0, "x"))).toEqual([]);
+  });
+
+  test("walk stops as soon as the visitor returns false", () => {
+    const o = new RunOrder<RunKey>();
+    o.load(Array.from({ length: 2000 }, (_, i) => key(i, `r${i}`)));
+    expect(all(o, undefined, 2)).toEqual(["1999/r1999", "1998/r1998"]);
+    expect(all(o, key(1000, "r1000"), 1)).toEqual(["999/r999"]);
   });
 
   test("stays sorted through thousands of inserts and removes across block splits", () => {
@@ -35,7 +46,8 @@ describe("RunOrder", () => {
       if (old) { expect(o.remove(old)).toBe(true); live.delete(id); }
       if (rand() < 0.7) { const k = key(Math.floor(rand() * 500), id); o.insert(k); live.set(id, k); }
     }
-    const listed = [...o.from()];
+    const listed: RunKey[] = [];
+    o.walk(undefined, (k) => { listed.push(k); return true; });
     expect(listed.length).toBe(live.size);
     expect(o.size).toBe(live.size);
     for (let i = 1; i < listed.length; i++) expect(compareKeys(listed[i - 1]!, listed[i]!)).toBeLessThan(0);
