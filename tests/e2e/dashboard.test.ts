@@ -462,6 +462,15 @@ describe("dashboard (real gateway + worker + Chromium)", () => {
       if (lang === "en") console.log(`dashboard: ${phoneRows} run rows fully visible at 390x844`);
       const noHScroll = () => page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
       expect(await noHScroll()).toBe(true);
+      // every section tab is whole on screen (none hidden behind a sideways scroll)
+      const tabs = page.locator("nav.tabs a");
+      expect(await tabs.count()).toBe(5);
+      for (let i = 0; i < 5; i++) {
+        const box = await tabs.nth(i).boundingBox();
+        expect(box, `tab ${i}`).not.toBeNull();
+        expect(box!.x).toBeGreaterThanOrEqual(0);
+        expect(box!.x + box!.width, `tab ${await tabs.nth(i).textContent()}`).toBeLessThanOrEqual(PHONE.width + 1);
+      }
       await page.screenshot({ path: join(ARTIFACTS, `dashboard-390x844-${lang}-runs.png`) });
       // finding one run among 1,000 works the same on a phone
       await page.fill("#fRunId", "needle");
