@@ -12,7 +12,7 @@ import { invalidModulePrefix, splitModulePrefixes } from "../domain/module-allow
 import { NatsUnavailableError } from "../domain/errors.ts";
 import { whenAborted } from "../lib/async.ts";
 import { createLogger } from "../lib/log.ts";
-import { resolvePython, RunnerStartupError, PythonNotFoundError } from "../runner/index.ts";
+import { resolvePython, RunnerStartupError, PythonNotFoundError, stripLineMarks } from "../runner/index.ts";
 import { Worker } from "../worker/index.ts";
 import { redactNatsUrl } from "../jetstream/index.ts";
 import { numberFlag, parseFlags, usageError as commandUsageError, type CommandHelp } from "./args.ts";
@@ -135,7 +135,7 @@ const command: Command = {
       settings, workerId, tags, python, resolver, concurrency, maxRunsPerProcess: maxRuns, workDir, drainTimeoutSec: drainSec, log,
       pollTimeoutMs: pollSec * 1000, runOnce: f["run-once"],
       allowedModules: settings.workerAllowedModules,
-      onRunnerStderr: (_pid, chunk) => io.stderr(new TextDecoder().decode(chunk)),
+      onRunnerStderr: (_pid, chunk) => io.stderr(stripLineMarks(new TextDecoder().decode(chunk))),
       startSignal: io.signal,
     });
     try {

@@ -16,6 +16,7 @@ export type { Handshake, SessionExit, SessionOptions, SessionRunResult, SessionS
 export { decodeLine, encodeMessage, isRunEvent } from "./protocol.ts";
 export type { DecodeFailure } from "./protocol.ts";
 export { LineSplitter } from "./lines.ts";
+export { RunnerStderr, RUNNER_LINE_MARK, stripLineMarks } from "./stderr-lines.ts";
 export type { LineEvent } from "./lines.ts";
 export { extractRunnerScript, runnerScriptName, RUNNER_SOURCE } from "./script.ts";
 export * from "./types.ts";

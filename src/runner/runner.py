@@ -4,13 +4,69 @@ Spec: pyoco-runner.md §5. Standard library plus `pyoco` only; Python >= 3.10.
 Usage: runner.py --protocol 1 [--resolver REF] [--warmup] [--setsid] [--allow-module PREFIX ...]
 
 stdin/stdout carry the protocol (after the fd shuffle in `_claim_protocol_fds`); everything a task
-prints, including its child processes, ends up on stderr, which the worker never parses.
+prints, including its child processes, ends up on stderr. The worker does not parse stderr, except
+for one thing: lines written through Python's `sys.stdout`/`sys.stderr` start with LINE_MARK, so
+the worker can tell child-process output (unmarked, which Pyoco cannot capture) from what Pyoco
+already captured and tees there, and send only the former to the task logs.
 """
+import io
 import os
 import sys
 import time
 
 _T0 = time.perf_counter()
+
+LINE_MARK = "\x1e"  # ASCII record separator: never the first character of ordinary output
+
+
+class _MarkedLines(io.TextIOBase):
+    """A text stream that starts every line it writes with LINE_MARK (sys.stdout and sys.stderr)."""
+
+    def __init__(self, raw):
+        super().__init__()
+        self._raw = raw
+        self._at_line_start = True
+
+    def write(self, s):
+        if not isinstance(s, str):
+            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+        if not s:
+            return 0
+        pieces = s.split("\n")
+        out = []
+        for i, piece in enumerate(pieces):
+            last = i == len(pieces) - 1
+            if piece or not last:
+                if self._at_line_start:
+                    out.append(LINE_MARK)
+                out.append(piece if last else piece + "\n")
+                self._at_line_start = not last
+        self._raw.write("".join(out))
+        return len(s)
+
+    def flush(self):
+        self._raw.flush()
+
+    def fileno(self):
+        return self._raw.fileno()  # writes through the fd itself are unmarked, like a child's
+
+    def isatty(self):
+        return False
+
+    def writable(self):
+        return True
+
+    @property
+    def encoding(self):
+        return self._raw.encoding
+
+    @property
+    def errors(self):
+        return self._raw.errors
+
+    @property
+    def buffer(self):
+        return self._raw.buffer
 
 RUNNER_VERSION = "1.0.0"
 PROTOCOL = 1
@@ -30,7 +86,8 @@ def _claim_protocol_fds():
     null_fd = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null_fd, 0)
     os.close(null_fd)
-    sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", buffering=1, closefd=False)
+    sys.stdout = _MarkedLines(open(1, "w", encoding="utf-8", errors="backslashreplace", buffering=1, closefd=False))
+    sys.stderr = _MarkedLines(sys.stderr)
     sys.stdin = open(0, "r", encoding="utf-8", closefd=False)
     return os.fdopen(out_fd, "wb", buffering=0), os.fdopen(in_fd, "rb")
 

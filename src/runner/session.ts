@@ -4,6 +4,7 @@
  * run_id / nonce, and the process exit settles everything still pending. stderr is never
  * parsed, only kept as a bounded tail for crash reports.
  */
+import { stripLineMarks } from "./stderr-lines.ts";
 import type { Logger } from "../lib/log.ts";
 import { silentLogger } from "../lib/log.ts";
 import { spawnSupervised, type ExitInfo, type SupervisedProcess } from "../lib/proc.ts";
@@ -143,7 +144,7 @@ export class RunnerSession {
   }
 
   get state(): SessionState { return this.#state; }
-  stderrTail(): string { return this.#tail.text(); }
+  stderrTail(): string { return stripLineMarks(this.#tail.text()); }
 
   /** Send `start`; settles with the run's outcome (crash and hang included). Only when IDLE. */
   startRun(msg: StartMessage, onEvent: (e: RunEvent) => void): Promise<SessionRunResult> {

@@ -14,7 +14,7 @@ import type { Settings } from "../config/index.ts";
 import type { Delivery, PyocoJetStream } from "../jetstream/index.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
-import { PoolClosedError, type RunEvent, type RunnerPool, type StartMessage } from "../runner/index.ts";
+import { PoolClosedError, type RunEvent, type RunnerPool, type RunnerStderr, type StartMessage } from "../runner/index.ts";
 import { ActiveRun } from "./active-run.ts";
 import type { RecentRunWrites } from "./recent-run-writes.ts";
 import type { WorkerRegistry } from "./registry.ts";
@@ -39,6 +39,8 @@ export interface ExecuteDeps {
   active: Map<string, ActiveRun>;
   /** Latest writes of runs not held here (the same watch): a first delivery starts from there instead of a KV read. */
   recent?: RecentRunWrites;
+  /** Runner stderr by pid: the run attaches its task logs while it holds a runner. */
+  runnerStderr?: RunnerStderr;
   /**
    * Called once when this delivery no longer needs a runner (its run ended, or it never needed one):
    * the next job can be pulled while this one's terminal write, registry write and ack complete.
@@ -132,8 +134,11 @@ async function runJob(job: RunJob, run: ActiveRun, deps: ExecuteDeps, onRegistry
     limits: runnerLogLimits(settings),
   };
   const writer = run.writer;
+  const runningTasks = new Set<string>();
   const onEvent = (event: RunEvent) => {
     if (event.type === "log") { logs?.accept(event); return; }
+    if (event.type === "task_started") runningTasks.add(event.task);
+    if (event.type === "task_finished") runningTasks.delete(event.task);
     writer.update((s) => applyRunEvent(s, event as SnapshotEvent));
     writer.scheduleProgress();
   };
@@ -145,7 +150,11 @@ async function runJob(job: RunJob, run: ActiveRun, deps: ExecuteDeps, onRegistry
     throw err;
   }
   run.attach(handle);
-  const outcome = await handle.outcome;
+  // Output of the task's child processes: attributed to the task started last that still runs.
+  const detachStderr = logs && deps.runnerStderr?.attach(handle.pid, (text) => logs.accept({
+    v: 1, type: "log", run_id: job.run_id, task: [...runningTasks].at(-1) ?? null, stream: "stderr", text, ts: Date.now() / 1000,
+  }));
+  const outcome = await handle.outcome.finally(() => detachStderr?.());
   switch (outcome.kind) {
     case "finished": {
       const r = outcome.result;

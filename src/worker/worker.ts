@@ -10,7 +10,7 @@ import { PyocoJetStream, type Delivery, type WatchHandle } from "../jetstream/in
 import { sleep } from "../lib/async.ts";
 import { systemClock, type Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
-import { RunnerPool, type ReadyMessage } from "../runner/index.ts";
+import { RunnerPool, RunnerStderr, type ReadyMessage } from "../runner/index.ts";
 import type { ActiveRun } from "./active-run.ts";
 import { executeDelivery, type ExecuteDeps } from "./execute.ts";
 import { RecentRunWrites } from "./recent-run-writes.ts";
@@ -69,6 +69,8 @@ export class Worker {
   #active = new Map<string, ActiveRun>();
   /** Latest writes of runs not held here, from the same watch: first deliveries skip the pickup read. */
   #recent = new RecentRunWrites();
+  /** Child-process output on the runners' stderr, into the task logs of the run on that runner. */
+  #runnerStderr = new RunnerStderr();
   #inflight = new Set<Promise<void>>();
   #loops: Promise<void>[] = [];
   #pullStop = new AbortController();
@@ -86,7 +88,8 @@ export class Worker {
     this.#gate = new SlotGate(opts.concurrency);
     this.#pool = new RunnerPool({
       python: opts.python, resolver: opts.resolver, maxRunsPerProcess: opts.maxRunsPerProcess,
-      concurrency: opts.concurrency, env: opts.runnerEnv, workDir: opts.workDir, onStderr: opts.onRunnerStderr,
+      concurrency: opts.concurrency, env: opts.runnerEnv, workDir: opts.workDir,
+      onStderr: (pid, chunk) => { this.#runnerStderr.write(pid, chunk); opts.onRunnerStderr?.(pid, chunk); },
       allowedModules: opts.allowedModules?.length ? opts.allowedModules : undefined,
     }, opts.log.child("runner"));
     this.#wheels = this.#wheelSyncSetup();
@@ -308,7 +311,7 @@ export class Worker {
     return {
       js: this.#js!, pool: this.#pool, registry: this.#registry!, settings: this.opts.settings,
       workerId: this.opts.workerId, clock: this.#clock, log: this.opts.log, ackIntervalMs: this.#ackIntervalMs, active: this.#active,
-      recent: this.#recent,
+      recent: this.#recent, runnerStderr: this.#runnerStderr,
       requeueDelayMs: this.#pullExpiresMs + 250,
     };
   }

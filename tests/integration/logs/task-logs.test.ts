@@ -79,6 +79,17 @@ describe("capture", () => {
     expect(none).toEqual({ run_id: runId, items: [], next_seq: null, dropped: 0 });
   }, 40_000);
 
+  test("output of a task's child processes (os.system, subprocess) comes back as stderr lines of that task", async () => {
+    const runId = await stack.submit("shell_out", {});
+    expect((await waitTerminal(runId)).status).toBe("COMPLETED");
+    const { json } = await getJson(`/runs/${runId}/logs`);
+    const lines = (json as LogPage).items.map((l) => [l.task, l.stream, l.message]);
+    expect(lines).toContainEqual(["shell_out", "stderr", "child stdout line"]);
+    expect(lines).toContainEqual(["shell_out", "stderr", "child stderr line"]);
+    expect(lines).toContainEqual(["shell_out", "stderr", "no newline at the end"]);
+    expect(lines).toContainEqual(["shell_out", "stdout", "python print line"]);
+  });
+
   test("unknown runs are 404 and bad queries 422", async () => {
     expect(await getJson(`/runs/${crypto.randomUUID()}/logs`)).toEqual({ status: 404, json: { detail: "run not found" } });
     expect((await fetch(`${stack.baseUrl}/runs/${crypto.randomUUID()}/logs/watch`)).status).toBe(404);
