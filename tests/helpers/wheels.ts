@@ -16,6 +16,10 @@ export interface WheelSpec {
   modules: Record<string, string>;
   /** `Requires-Dist` lines. */
   requires?: string[];
+  /** METADATA body (the long description). */
+  description?: string;
+  /** `*.dist-info/entry_points.txt`, as written. */
+  entryPoints?: string;
 }
 
 const BUILD = String.raw`
@@ -26,8 +30,12 @@ info = f"{dist}-{ver}.dist-info"
 meta = f"Metadata-Version: 2.1\nName: {dist}\nVersion: {ver}\nSummary: test wheel\n"
 for r in spec.get("requires") or []:
     meta += f"Requires-Dist: {r}\n"
+if spec.get("description"):
+    meta += "\n" + spec["description"] + "\n"
 files = dict(spec["modules"])
 files[f"{info}/METADATA"] = meta
+if spec.get("entryPoints") is not None:
+    files[f"{info}/entry_points.txt"] = spec["entryPoints"]
 files[f"{info}/WHEEL"] = f"Wheel-Version: 1.0\nGenerator: pyoco-tests\nRoot-Is-Purelib: true\nTag: {tag}\n"
 record = []
 with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:

@@ -3,10 +3,14 @@
  * the wheel registry, JSON (the original's format) or a table. `wheel-upload` streams the file
  * and shows a progress bar on a terminal.
  */
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { WheelsClient } from "../../client/wheels.ts";
 import { numberFlag, type CommandHelp, type FlagTable } from "../args.ts";
-import { CliUsageError } from "../errors.ts";
+import { preflightWheel, type PreflightInput } from "../../domain/wheel-preflight.ts";
+import { openZip, ZipError } from "../../lib/zip.ts";
+import { ARG_ERROR_HEADER, CliFailure, CliUsageError } from "../errors.ts";
+import type { CliIo } from "../io.ts";
 import { GLOBAL_FLAGS, parseClientFlags, printJson, requireArgs, type ClientSubcommand } from "./common.ts";
 import { usageLine } from "../args.ts";
 import { renderTable } from "./table.ts";
@@ -58,6 +62,9 @@ const UPLOAD_FLAGS = {
   replace: { type: "boolean", description: "sent as replace=true (default)" },
   "no-replace": { type: "boolean", description: "sent as replace=false: refuse if a wheel of that exact name exists" },
   "no-progress": { type: "boolean", description: "no progress bar even on a terminal" },
+  preflight: { type: "string", value: "MODE", default: "strict", choices: ["strict", "warn", "off"], description: "check METADATA and entry points before uploading: strict refuses, warn only reports, off skips" },
+  "allow-no-entry-points": { type: "boolean", description: "preflight: a wheel without entry points is a warning, not an error" },
+  "allow-missing-usage-doc": { type: "boolean", description: "preflight: a wheel without usage documentation is a warning, not an error" },
 } as const satisfies FlagTable;
 
 const UPLOAD_HELP: CommandHelp = {
@@ -67,8 +74,39 @@ const UPLOAD_HELP: CommandHelp = {
     "pyoco client wheel-upload --wheel-file dist/my_tasks-1.2.0-py3-none-any.whl --tags cpu,gpu",
     "pyoco client wheel-upload --wheel-file dist/my_tasks-1.2.1-py3-none-any.whl",
   ],
-  notes: ["Only a strictly greater version of a package is accepted (409 otherwise: bump the version)."],
+  notes: [
+    "Only a strictly greater version of a package is accepted (409 otherwise: bump the version).",
+    "Preflight (as the original client): METADATA needs Name and Version, usage documentation (a long description of 80+ characters or a Project-URL labelled Documentation/Docs/Doc/Usage) and entry points in entry_points.txt.",
+  ],
 };
+
+/** The two members the preflight reads (the first of each in sorted order), or validZip false. */
+async function inspectWheel(path: string): Promise<PreflightInput> {
+  try {
+    const zip = await openZip(path);
+    const member = async (file: string): Promise<string | null> => {
+      const entry = zip.entries.filter((e) => /^[^/]+\.dist-info\/[^/]+$/.test(e.name) && e.name.endsWith(`/${file}`))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))[0];
+      return entry ? new TextDecoder("utf-8", { fatal: false }).decode(await zip.read(entry)) : null;
+    };
+    return { validZip: true, metadata: await member("METADATA"), entryPoints: await member("entry_points.txt") };
+  } catch (err) {
+    if (err instanceof ZipError) return { validZip: false, metadata: null, entryPoints: null };
+    throw err;
+  }
+}
+
+/** Preflight in `mode`: prints warnings (and, with warn, errors); with strict, errors refuse the upload. */
+async function preflight(path: string, mode: string, flags: { "allow-no-entry-points"?: boolean; "allow-missing-usage-doc"?: boolean }, io: CliIo): Promise<void> {
+  if (mode === "off" || !existsSync(path)) return;   // a missing file gets the upload's own file error
+  const { errors, warnings } = preflightWheel(await inspectWheel(path), {
+    allowNoEntryPoints: flags["allow-no-entry-points"] === true, allowMissingUsageDoc: flags["allow-missing-usage-doc"] === true,
+  });
+  for (const w of warnings) io.stderr(`[pyoco-client][preflight][warn] ${w}\n`);
+  if (errors.length === 0) return;
+  if (mode === "warn") { for (const e of errors) io.stderr(`[pyoco-client][preflight][warn] ${e}\n`); return; }
+  throw new CliFailure("ERR-PYOCO-0018", ARG_ERROR_HEADER, `wheel preflight failed: ${errors.join("; ")}`, "fix wheel metadata/entry_points or use --preflight warn/off");
+}
 
 function progressBar(write: (s: string) => void, name: string): (sent: number, total: number) => void {
   let last = -1;
@@ -97,6 +135,7 @@ export const wheelUpload: ClientSubcommand = {
       throw new CliUsageError(`argument --tags: invalid tag '${bad}' (allowed: letters, digits, '_' and '-')`, usageLine(UPLOAD_HELP, { ...UPLOAD_FLAGS, ...GLOBAL_FLAGS }), UPLOAD_HELP.program);
     }
     const path = resolve(ctx.io.cwd, p.flags["wheel-file"]!);
+    await preflight(path, p.flags.preflight ?? "strict", p.flags, ctx.io);
     const showProgress = !p.flags["no-progress"] && process.stderr.isTTY === true;
     const info = await new WheelsClient(p.client).upload(path, {
       tags, replace: !p.flags["no-replace"], signal: ctx.io.signal,
