@@ -7,17 +7,38 @@ import { spawnSupervised } from "../lib/proc.ts";
 
 export interface PipResult { ok: boolean; code: number | null; stdout: string; stderr: string; timedOut: boolean }
 
-/** Run `python args…` with a deadline; the whole process group is killed on timeout or abort. */
+/**
+ * Runs `python args…` as its child and kills it when its own stdin reaches EOF: the worker holds
+ * that pipe open, so a worker that dies (even by kill -9) takes a pip install with it instead of
+ * leaving it writing into a sync generation nobody owns. Exit code and output pass through.
+ */
+const DIE_WITH_WORKER = `
+import os, subprocess, sys, threading
+child = subprocess.Popen([sys.executable] + sys.argv[1:], stdin=subprocess.DEVNULL)
+def watch():
+    try:
+        while os.read(0, 65536):
+            pass
+    except OSError:
+        pass
+    if child.poll() is None:
+        child.kill()
+threading.Thread(target=watch, daemon=True).start()
+code = child.wait()
+# os._exit: a normal exit would wait at shutdown for the stdin lock the watching thread holds.
+os._exit(code if code >= 0 else 128 - code)
+`;
+
+/** Run `python args…` with a deadline; the whole process group is killed on timeout or abort, and when the worker dies. */
 export async function runPython(python: string, args: string[], opts: { timeoutMs: number; env?: Record<string, string | undefined>; signal?: AbortSignal }): Promise<PipResult> {
   const out: Uint8Array[] = [];
   const err: Uint8Array[] = [];
   let child;
   try {
-    child = spawnSupervised({ cmd: [python, ...args], env: opts.env ?? process.env, onStdout: (c) => out.push(c), onStderr: (c) => err.push(c) });
+    child = spawnSupervised({ cmd: [python, "-c", DIE_WITH_WORKER, ...args], env: opts.env ?? process.env, onStdout: (c) => out.push(c), onStderr: (c) => err.push(c) });
   } catch (e) {
     return { ok: false, code: null, stdout: "", stderr: (e as Error).message, timedOut: false };
   }
-  child.closeStdin();
   let timedOut = false;
   const timer = setTimeout(() => { timedOut = true; void child.stop({ graceMs: 1000 }); }, opts.timeoutMs);
   const abort = () => void child.stop({ graceMs: 500 });
