@@ -12,6 +12,7 @@ already captured and tees there, and send only the former to the task logs.
 import io
 import os
 import sys
+import threading
 import time
 
 _T0 = time.perf_counter()
@@ -26,6 +27,7 @@ class _MarkedLines(io.TextIOBase):
         super().__init__()
         self._raw = raw
         self._at_line_start = True
+        self._lock = threading.Lock()  # tasks of a DAG print from several threads
 
     def write(self, s):
         if not isinstance(s, str):
@@ -33,15 +35,16 @@ class _MarkedLines(io.TextIOBase):
         if not s:
             return 0
         pieces = s.split("\n")
-        out = []
-        for i, piece in enumerate(pieces):
-            last = i == len(pieces) - 1
-            if piece or not last:
-                if self._at_line_start:
-                    out.append(LINE_MARK)
-                out.append(piece if last else piece + "\n")
-                self._at_line_start = not last
-        self._raw.write("".join(out))
+        with self._lock:
+            out = []
+            for i, piece in enumerate(pieces):
+                last = i == len(pieces) - 1
+                if piece or not last:
+                    if self._at_line_start:
+                        out.append(LINE_MARK)
+                    out.append(piece if last else piece + "\n")
+                    self._at_line_start = not last
+            self._raw.write("".join(out))
         return len(s)
 
     def flush(self):
@@ -99,7 +102,6 @@ import json  # noqa: E402
 import logging  # noqa: E402
 import math  # noqa: E402
 import signal  # noqa: E402
-import threading  # noqa: E402
 import traceback  # noqa: E402
 
 
