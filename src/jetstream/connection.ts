@@ -183,6 +183,8 @@ export class Connection {
   }
 
   get connected(): boolean { return this.#connected && !this.nc.isClosed(); }
+  /** Subscriptions open on this connection (watches, request inboxes): leak checks and diagnostics. */
+  get subscriptionCount(): number { return (this.nc as unknown as { protocol: { subscriptions: { size(): number } } }).protocol.subscriptions.size(); }
 
   /** Throws NatsUnavailableError at once while disconnected, instead of waiting for a request timeout. */
   assertConnected(): void {

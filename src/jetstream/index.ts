@@ -117,6 +117,8 @@ export class PyocoJetStream {
   }
 
   get connected(): boolean { return this.connection.connected; }
+  /** Subscriptions open on the connection (a watch holds one): leak checks and diagnostics. */
+  get subscriptionCount(): number { return this.connection.subscriptionCount; }
   /** The server's max_payload (bytes a single message may carry); NATS's default 1 MiB until connected. */
   get maxPayload(): number { return this.connection.nc.info?.max_payload ?? 1_048_576; }
   onStatus(listener: (event: "disconnect" | "reconnect") => void): () => void { return this.connection.onStatus(listener); }

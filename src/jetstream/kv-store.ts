@@ -141,6 +141,9 @@ export class KvStore<T extends object> {
           const kv = await this.kv();
           const iter = await kv.watch(lastRevision > 0 ? { resumeFromRevision: lastRevision + 1 } : { include: "updates" });
           current = iter;
+          // stop() during the await above could not reach this iterator: it would wait forever and,
+          // once the connection closed, log missed heartbeats every few seconds.
+          if (stopped) { iter.stop(); break; }
           readyResolve();
           failures = 0;
           for await (const e of iter) {
@@ -233,6 +236,7 @@ export class KvStore<T extends object> {
           }
           const iter = await kv.watch(lastRevision > 0 ? { resumeFromRevision: lastRevision + 1 } : {});
           current = iter;
+          if (stopped) { iter.stop(); break; }   // stopped during the await (see watchUpdates)
           if (empty) markReady();
           failures = 0;
           const watchdog = opts.replayOnly ? null : this.#stallWatchdog(kv, () => lastRevision, () => isReady, () => {
