@@ -71,6 +71,9 @@ class _MarkedLines(io.TextIOBase):
     def buffer(self):
         return self._raw.buffer
 
+    def __getattr__(self, name):  # reconfigure(), line_buffering, name, mode …: the real stream's
+        return getattr(self._raw, name)
+
 RUNNER_VERSION = "1.0.0"
 PROTOCOL = 1
 MAX_LINE_BYTES = 1 << 20  # §5.1: one line is at most 1 MiB including the newline

@@ -69,6 +69,15 @@ describe("runner contract (test double)", () => {
     expect(r.params).toEqual({ x: 1 });
   });
 
+  test("task code may reconfigure sys.stdout/sys.stderr at import (the runner's stream wrappers pass it through)", async () => {
+    const spec = { version: 1, flow: { graph: "report", defaults: {} }, tasks: { report: { callable: "stream_tweaks:report" } } };
+    const { outcome, events } = await runToEnd(workflowStart(spec));
+    const r = finished(outcome);
+    expect(r.status).toBe("COMPLETED");
+    expect((r.task_records.report as { output: unknown }).output).toBe("utf-8");
+    expect(events.some((e) => e.type === "log" && e.stream === "stdout" && e.text.includes("stdout encoding utf-8"))).toBe(true);
+  });
+
   test("params override workflow defaults key by key", async () => {
     const spec = {
       version: 1,
