@@ -135,10 +135,11 @@ async function runJob(job: RunJob, run: ActiveRun, deps: ExecuteDeps, onRegistry
   };
   const writer = run.writer;
   const runningTasks = new Set<string>();
+  let finishedLast: string | null = null;
   const onEvent = (event: RunEvent) => {
     if (event.type === "log") { logs?.accept(event); return; }
     if (event.type === "task_started") runningTasks.add(event.task);
-    if (event.type === "task_finished") runningTasks.delete(event.task);
+    if (event.type === "task_finished") { runningTasks.delete(event.task); finishedLast = event.task; }
     writer.update((s) => applyRunEvent(s, event as SnapshotEvent));
     writer.scheduleProgress();
   };
@@ -150,11 +151,19 @@ async function runJob(job: RunJob, run: ActiveRun, deps: ExecuteDeps, onRegistry
     throw err;
   }
   run.attach(handle);
-  // Output of the task's child processes: attributed to the task started last that still runs.
+  // Output of the task's child processes: attributed to the task started last that still runs,
+  // else the one that finished last (stderr and the runner's events come through two pipes, so
+  // a child's line can be read after its task's task_finished).
   const detachStderr = logs && deps.runnerStderr?.attach(handle.pid, (text) => logs.accept({
-    v: 1, type: "log", run_id: job.run_id, task: [...runningTasks].at(-1) ?? null, stream: "stderr", text, ts: Date.now() / 1000,
+    v: 1, type: "log", run_id: job.run_id, task: [...runningTasks].at(-1) ?? finishedLast, stream: "stderr", text, ts: Date.now() / 1000,
   }));
-  const outcome = await handle.outcome.finally(() => detachStderr?.());
+  const outcome = await handle.outcome;
+  if (detachStderr) {
+    // The child's output was written before run_finished, but both pipes can become readable in
+    // one event-loop turn: give the stderr reader that turn before letting go of the run.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    detachStderr();
+  }
   switch (outcome.kind) {
     case "finished": {
       const r = outcome.result;
