@@ -5,23 +5,14 @@
  * closed, printed "ClosedConnectionError" every few seconds (seen in CI logs of the gateway and
  * worker tests).
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { PyocoJetStream } from "../../../src/jetstream/index.ts";
+import { expect, test } from "bun:test";
 import { sleep, waitFor } from "../../../src/lib/async.ts";
-import { silentLogger } from "../../../src/lib/log.ts";
-import { startNatsServer, type NatsServer } from "../../helpers/nats-server.ts";
-import { testSettings } from "../../helpers/settings.ts";
+import { workerBedForFile } from "../worker/support.ts";
 
-let nats: NatsServer;
-let js: PyocoJetStream;
-beforeAll(async () => {
-  nats = await startNatsServer();
-  js = await PyocoJetStream.connect(testSettings(nats.url), { name: "test", log: silentLogger });
-  await js.ensureResources();
-});
-afterAll(async () => { await js?.close(); await nats?.stop(); });
+const bed = workerBedForFile();   // nats-server + JetStream client, no worker
 
 test("watches stopped while starting, or once running, close their subscriptions", async () => {
+  const { js } = bed;
   const before = js.subscriptionCount;
   const running = [js.runs.watchUpdates(() => {}), js.runs.watch(() => {})];
   await Promise.all(running.map((h) => h.ready));
