@@ -3,7 +3,7 @@ import type { CommandHelp, FlagTable } from "../args.ts";
 import { numberFlag } from "../args.ts";
 import { RUN_STATUSES } from "../../domain/run.ts";
 import { parseClientFlags, printJson, type ClientSubcommand } from "./common.ts";
-import { renderTable, RUN_COLUMNS, runTimeFormats } from "./table.ts";
+import { runsTable } from "./table.ts";
 
 const LIST_FLAGS = {
   status: { type: "string", value: "STATUS", choices: RUN_STATUSES, description: "only runs with this status" },
@@ -42,7 +42,7 @@ export const list: ClientSubcommand = {
     if (p.help) { ctx.io.stdout(p.text); return 0; }
     const f = p.flags;
     const items = await p.client.list({ status: f.status, flow: f.flow, tag: f.tag, full: f.full, limit: numberFlag(f.limit, "limit", LIST_HELP, LIST_FLAGS, LIMIT_RANGE) });
-    if (f.output === "table") ctx.io.stdout(renderTable(RUN_COLUMNS, items, runTimeFormats()));
+    if (f.output === "table") ctx.io.stdout(runsTable(items));
     else printJson(ctx.io, items);
     return 0;
   },
@@ -61,7 +61,7 @@ export const listVnext: ClientSubcommand = {
       cursor: f.cursor, workflowYamlSha256: f["workflow-yaml-sha256"],
     });
     if (f.output === "table") {
-      ctx.io.stdout(renderTable(RUN_COLUMNS, page.items, runTimeFormats()));
+      ctx.io.stdout(runsTable(page.items));
       if (page.next_cursor) ctx.io.stdout(`next_cursor: ${page.next_cursor}\n`);
     } else printJson(ctx.io, page);
     return 0;

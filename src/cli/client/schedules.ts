@@ -7,7 +7,7 @@ import { ScheduleClient } from "../../client/schedules.ts";
 import type { YamlSchedule } from "../../client/types.ts";
 import { numberFlag, type CommandHelp, type FlagTable } from "../args.ts";
 import { parseClientFlags, printJson, readInputFile, requireArgs, type ClientContext, type ClientSubcommand } from "./common.ts";
-import { renderTable, RUN_COLUMNS } from "./table.ts";
+import { renderTable, runsTable } from "./table.ts";
 
 const OUTPUT = { type: "string", value: "FORMAT", default: "json", choices: ["json", "table"], description: "output format" } as const;
 const SCHEDULE_ID = { type: "string", value: "ID", description: "the schedule (required)" } as const;
@@ -130,7 +130,7 @@ export const scheduleRuns: ClientSubcommand = {
     requireArgs(RUNS_HELP, RUNS_FLAGS, f, ["schedule-id"]);
     const limit = numberFlag(f.limit, "limit", RUNS_HELP, RUNS_FLAGS, { integer: true });
     const runs = await new ScheduleClient(p.client).runs(f["schedule-id"]!, { limit, include: f.full ? "full" : f.records ? "records" : undefined });
-    if (f.output === "table") ctx.io.stdout(renderTable(RUN_COLUMNS, runs));
+    if (f.output === "table") ctx.io.stdout(runsTable(runs));
     else printJson(ctx.io, runs);
     return 0;
   },

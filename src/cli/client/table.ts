@@ -66,6 +66,11 @@ export function runTimeFormats(now = Date.now() / 1000): Record<string, CellForm
   return { updated_at: t, start_time: t, end_time: t, heartbeat_at: t, cancel_requested_at: t, worker_heartbeat_at: t };
 }
 
+/** `list`, `list-vnext` and `schedule-runs --output table`: one row per run, times for people. */
+export function runsTable(runs: readonly Record<string, unknown>[], now = Date.now() / 1000): string {
+  return renderTable(RUN_COLUMNS, runs, runTimeFormats(now));
+}
+
 /** A task's duration: `duration_ms` when recorded, else from its start and end. */
 function taskDuration(rec: Record<string, unknown>): string {
   const ms = typeof rec.duration_ms === "number" ? rec.duration_ms
