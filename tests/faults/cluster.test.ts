@@ -12,7 +12,7 @@ import { sleep, waitFor } from "../../src/lib/async.ts";
 import { startCluster, type ClusterNode, type TestCluster } from "../helpers/cluster.ts";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.ts";
 import { isAlive } from "../helpers/processes.ts";
-import { startWorker, type StartedWorker } from "../helpers/worker.ts";
+import { startWorker } from "../helpers/worker.ts";
 
 const CREDS = { PYOCO_NATS_USER: "pyoco-app", PYOCO_NATS_PASSWORD: "s3cret pass" };
 const GW_CREDS = { natsUser: CREDS.PYOCO_NATS_USER, natsPassword: CREDS.PYOCO_NATS_PASSWORD };

@@ -180,7 +180,7 @@ class UploadFields {
 }
 
 async function upload(ctx: RouteContext, request: Request, uploading: Set<string>): Promise<Response> {
-  const { js, settings, log } = ctx.deps;
+  const { settings, log } = ctx.deps;
   const caller = await ctx.authenticate(request);
   const maxBytes = settings.wheelMaxBytes;
   const declared = Number(request.headers.get("content-length") ?? 0);

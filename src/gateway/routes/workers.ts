@@ -9,7 +9,6 @@ import { NatsUnavailableError } from "../../domain/errors.ts";
 import { deriveWorkerState, isAlive, normalizeWorkerRecord, WORKER_STATES, type WorkerRecord, type WorkerState } from "../../domain/worker-record.ts";
 import type { PyocoJetStream } from "../../jetstream/index.ts";
 import { visibleTo, type RoutePlugin } from "../route-context.ts";
-import type { GatewayDeps } from "../deps.ts";
 import { HttpError, ok } from "../http-errors.ts";
 import { Type } from "@sinclair/typebox";
 import { defineRoute, type RouteValidators } from "../schema.ts";

@@ -7,14 +7,12 @@ import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, test } from "bun:test";
 import type { PyocoJetStream } from "../../../src/jetstream/index.ts";
 import { waitFor } from "../../../src/lib/async.ts";
-import type { StartedWorker } from "../../helpers/worker.ts";
 import { dlqRecords, submitRun, waitForRun, workerBedForFile } from "./support.ts";
 
 const TAG = "exec";
 const bed = workerBedForFile({ tags: [TAG], workerId: "exec-worker" });
 let js: PyocoJetStream;
-let worker: StartedWorker;
-beforeAll(() => { js = bed.js; worker = bed.worker; });
+beforeAll(() => { js = bed.js; });
 
 const YAML = readFileSync(new URL("../../fixtures/flows/add-one-to-text.yaml", import.meta.url), "utf8");
 
