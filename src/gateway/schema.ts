@@ -61,6 +61,15 @@ function matchesType(type: string, v: unknown): boolean {
  * const, min/maxLength, pattern, minimum/maximum, maxItems, $ref via `resolve`); extra object
  * fields are allowed (pydantic ignores them).
  */
+/**
+ * Compile-time checks that a schema describes exactly a shared response type:
+ * `export type Checks = [Check<Same<Static<typeof XSchema>, X>>]` fails `bun run typecheck` on a mismatch.
+ */
+export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export type Check<T extends true> = T;
+/** A type without its index signature (`[k: string]: unknown`), so only the named fields are compared. */
+export type KnownFields<T> = { [K in keyof T as string extends K ? never : K]: T[K] };
+
 export function schemaIssues(schema: TSchema | Schema, value: unknown, loc: Loc, resolve: (ref: string) => Schema | undefined = () => undefined): ValidationIssue[] {
   let s = schema as Schema;
   for (let i = 0; typeof s?.$ref === "string" && i < 10; i++) s = resolve(s.$ref) ?? {};

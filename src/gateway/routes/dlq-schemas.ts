@@ -5,7 +5,7 @@
  */
 import { Type, type Static } from "@sinclair/typebox";
 import type { DlqDeleteResult, DlqEntry, DlqGroup, DlqGroupList, DlqGroupRequeueResult, DlqPage, DlqRequeueResult } from "../../client/types.ts";
-import { queryParametersOf } from "../schema.ts";
+import { queryParametersOf, type Check, type KnownFields, type Same } from "../schema.ts";
 import { pathParam, type RouteDoc } from "./openapi.ts";
 
 const DLQ_FILTER_FIELDS = {
@@ -68,11 +68,8 @@ export const DlqDeleteResultSchema = Type.Object({
 });
 
 // The schemas describe exactly the shared response types (a mismatch fails `bun run typecheck`).
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-type Check<T extends true> = T;
-type Known<T> = { [K in keyof T as string extends K ? never : K]: T[K] };
 export type DlqSchemaChecks = [
-  Check<Same<Known<DlqEntry>, Static<typeof DlqEntrySchema>>>,
+  Check<Same<KnownFields<DlqEntry>, Static<typeof DlqEntrySchema>>>,
   Check<Same<Static<typeof DlqRequeueResultSchema>, DlqRequeueResult>>,
   Check<Same<Static<typeof DlqGroupRequeueResultSchema>, DlqGroupRequeueResult>>,
   Check<Same<Static<typeof DlqDeleteResultSchema>, DlqDeleteResult>>,

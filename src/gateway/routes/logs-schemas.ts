@@ -5,7 +5,7 @@
  */
 import { Type, type Static } from "@sinclair/typebox";
 import type { LogLine, LogPage } from "../../client/types.ts";
-import { queryParametersOf } from "../schema.ts";
+import { queryParametersOf, type Check, type Same } from "../schema.ts";
 import { pathParam, type RouteDoc } from "./openapi.ts";
 
 export const LOGS_QUERY = Type.Object({
@@ -41,8 +41,6 @@ export const LogPageSchema = Type.Object({
   dropped: Type.Integer({ description: "sum of `dropped` on this page's system lines (the run's total is on its last line)" }),
 });
 
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-type Check<T extends true> = T;
 export type LogSchemaChecks = [Check<Same<Static<typeof LogLineSchema>, LogLine>>, Check<Same<Static<typeof LogPageSchema>, LogPage>>];
 
 const RUN_ID = pathParam("run_id", "run id");
