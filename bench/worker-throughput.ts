@@ -6,7 +6,7 @@
  * prints one line, so "on" publishes one log line per run (docs/logs.md, "Cost").
  * `--workers 1,2,4` also drains the queue with that many workers on one tag (scaling; the clock
  * starts when the last of them is ready). `--strict-runs` sets the queue size of strict mode.
- *   bun bench/worker-throughput.ts [--runs 500] [--logs on|off] [--strict on|off] [--strict-runs 150] [--workers 1,2,4] [--default on|off]
+ *   bun bench/worker-throughput.ts [--runs 500] [--logs on|off] [--strict on|off] [--strict-runs 150] [--workers 1,2,4] [--default on|off] [--worker-args "--no-prefetch"]
  */
 import { parseArgs } from "node:util";
 import { buildRunJob } from "../src/domain/job.ts";
@@ -21,7 +21,10 @@ import { startWorker } from "../tests/helpers/worker.ts";
 const { values } = parseArgs({ options: {
   runs: { type: "string", default: "500" }, logs: { type: "string", default: "on" }, strict: { type: "string", default: "on" },
   "strict-runs": { type: "string", default: "150" }, workers: { type: "string", default: "" }, default: { type: "string", default: "on" },
+  "worker-args": { type: "string", default: "" },
 } });
+/** Extra `pyoco worker` flags for every worker started (A/B comparisons, e.g. "--no-prefetch"). */
+const EXTRA_ARGS = values["worker-args"]!.split(" ").filter(Boolean);
 const N = Number(values.runs);
 if (!["on", "off"].includes(values.logs!) || !["on", "off"].includes(values.strict!)) throw new Error("--logs and --strict take on|off");
 const WORKER_ENV = { PYOCO_LOGS_ENABLED: values.logs === "on" ? "1" : "0" };
@@ -43,7 +46,7 @@ async function drain(label: string, tag: string, args: string[], n = N, workers 
   // jobs are queued as fast as NATS takes them and the clock runs from the first publish to the
   // last COMPLETED. (Queuing first would let the first worker drain before the others are up.)
   const started = await Promise.all(Array.from({ length: workers }, (_, i) =>
-    startWorker({ natsUrl: nats.url, tags: [tag], workerId: `bench-${tag}-${i}`, args, env: WORKER_ENV })));
+    startWorker({ natsUrl: nats.url, tags: [tag], workerId: `bench-${tag}-${i}`, args: [...args, ...EXTRA_ARGS], env: WORKER_ENV })));
   await sleep(1_000);
   const t0 = performance.now();
   const now = Date.now() / 1000;

@@ -36,6 +36,7 @@ const FLAGS = {
   "allow-module": { type: "string", multiple: true, value: "PREFIX", description: "only import YAML callables (and a module resolver) from this module or below it; repeatable (overrides PYOCO_WORKER_ALLOWED_MODULES). Without any, flow.yaml can run any code here" },
   "drain-timeout-sec": { type: "string", value: "SEC", default: "30", description: "on SIGTERM/SIGINT, how long running runs may finish before they are killed and requeued" },
   "poll-timeout": { type: "string", value: "SEC", default: "1.0", description: "how long one pull waits for a job (values below 1 s are raised to 1 s, the NATS client's minimum)" },
+  "no-prefetch": { type: "boolean", description: "pull a job only when a run slot is free (default: while a run under 100 ms executes, the next job is pulled ahead to hide the round trip; docs/worker.md)" },
   "run-once": { type: "boolean", description: "process what is queued now for the tags, then exit 0 (a queue counts as empty after one poll with no job)" },
 } as const;
 
@@ -133,7 +134,7 @@ const command: Command = {
     mkdirSync(workDir, { recursive: true });
     const worker = new Worker({
       settings, workerId, tags, python, resolver, concurrency, maxRunsPerProcess: maxRuns, workDir, drainTimeoutSec: drainSec, log,
-      pollTimeoutMs: pollSec * 1000, runOnce: f["run-once"],
+      pollTimeoutMs: pollSec * 1000, runOnce: f["run-once"], prefetch: !f["no-prefetch"],
       allowedModules: settings.workerAllowedModules,
       onRunnerStderr: (_pid, chunk) => io.stderr(stripLineMarks(new TextDecoder().decode(chunk))),
       startSignal: io.signal,

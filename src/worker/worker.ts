@@ -42,6 +42,8 @@ export interface WorkerOptions {
   drainTimeoutSec: number;
   /** How long one pull waits for a job (the original's `--poll-timeout`); raised to 1 s, NATS.js's minimum. @default 1000 */
   pollTimeoutMs?: number;
+  /** Pull the next job while a short run executes (see `#prefetchNow`). @default true */
+  prefetch?: boolean;
   /** Process what is queued now, then stop pulling (the original's `--run-once`); see `whenQueueDone()`. */
   runOnce?: boolean;
   /** Extra environment for runners (merged over the worker's). */
@@ -58,6 +60,8 @@ export interface WorkerOptions {
 
 /** Shortest pull expiry: NATS.js refuses < 1 s (toolchain.md). Also the default poll timeout. */
 const MIN_PULL_EXPIRES_MS = 1_000;
+/** A run that held its slot for less than this lets the worker pull the next job while running one. */
+const PREFETCH_SHORT_RUN_MS = 100;
 
 export class Worker {
   #state: WorkerLifecycle = "INITIALIZED";
@@ -75,6 +79,8 @@ export class Worker {
   #loops: Promise<void>[] = [];
   #pullStop = new AbortController();
   #ackIntervalMs = 5_000;
+  /** How long the last run held its slot (pull-ahead policy); none yet = long. */
+  #lastRunMs = Number.POSITIVE_INFINITY;
   #closing: Promise<"graceful_shutdown" | "forced_shutdown"> | null = null;
   #clock: Clock;
   #ready: ReadyMessage | null = null;
@@ -257,7 +263,7 @@ export class Worker {
     const stop = this.#pullStop.signal;
     let failures = 0;
     while (!stop.aborted) {
-      await this.#gate.whenFree(stop);
+      if (!this.#prefetchNow()) await this.#gate.whenFree(stop);
       if (stop.aborted) break;
       let d: Delivery | null;
       try {
@@ -277,12 +283,28 @@ export class Worker {
       if (stop.aborted) { d.nak(0); break; }
       if (!(await this.#claimSlot(d, stop))) break;
       let released = false;
-      const releaseSlot = () => { if (!released) { released = true; this.#gate.release(); } };
+      const claimedAt = performance.now();
+      const releaseSlot = () => {
+        if (released) return;
+        released = true;
+        this.#lastRunMs = performance.now() - claimedAt;
+        this.#gate.release();
+      };
       const p = executeDelivery(d, { ...this.#deps(), releaseSlot })
         .catch((err) => log.error("bug: delivery execution threw", { err, tag }))
         .finally(() => { releaseSlot(); this.#inflight.delete(p); });
       this.#inflight.add(p);
     }
+  }
+
+  /**
+   * Pull the next job while the current one runs (hides the pull's round trip) only when the
+   * last run was short: a job fetched ahead waits for the slot, and behind a long run it would
+   * wait while another worker might be idle. So at most one job per worker waits behind a run
+   * that turns out long, and then prefetching stops until runs are short again.
+   */
+  #prefetchNow(): boolean {
+    return this.opts.prefetch !== false && !this.opts.runOnce && this.#lastRunMs < PREFETCH_SHORT_RUN_MS;
   }
 
   /** Claim a run slot for a fetched job; while waiting, keep the message alive. False = stopping (job nak'ed). */

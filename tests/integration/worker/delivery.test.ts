@@ -134,6 +134,58 @@ describe("delivery", () => {
   });
 });
 
+describe("pull-ahead (prefetch)", () => {
+  /** A worker alone on `tag` that has just finished a short run, then holds a long one. */
+  async function holderOfLongRun(tag: string, args: string[] = []) {
+    const a = await worker({ natsUrl: nats.url, tags: [tag], workerId: `${tag}-a`, args });
+    await waitForRun(js, await submitRun(js, "hello", { tag }));
+    await waitFor(async () => (await js.consumer(tag))!.num_ack_pending === 0, { what: "short run acknowledged" });
+    const long = await submitRun(js, "sleepy", { tag, params: { seconds: 2.5 } });
+    await waitForRun(js, long, ["RUNNING"]);
+    return { a, long };
+  }
+  const status = async (id: string) => (await js.runs.get(id))!.value;
+
+  test("after a short run the worker pulls one job ahead; behind a long run only that one waits, the rest go to an idle worker", async () => {
+    const { a, long } = await holderOfLongRun("ahead");
+    const held = await submitRun(js, "hello", { tag: "ahead" });
+    await waitFor(async () => { const c = (await js.consumer("ahead"))!; return c.num_pending === 0 && c.num_ack_pending === 2; }, { what: "one job pulled ahead" });
+    const b = await worker({ natsUrl: nats.url, tags: ["ahead"], workerId: "ahead-b" });
+    const others = await Promise.all([1, 2, 3].map(() => submitRun(js, "hello", { tag: "ahead" })));
+    for (const id of others) expect((await waitForRun(js, id)).worker_id).toBe("ahead-b");
+    // Still inside the long run: the job pulled ahead waits, PENDING (not shown as RUNNING).
+    expect((await status(long)).status).toBe("RUNNING");
+    expect((await status(held)).status).toBe("PENDING");
+    const heldDone = await waitForRun(js, held);
+    expect(heldDone).toMatchObject({ status: "COMPLETED", worker_id: "ahead-a", attempt: 1 });
+    expect(heldDone.start_time!).toBeGreaterThanOrEqual((await status(long)).end_time!);
+    await waitFor(() => executions(a, held) + executions(b, held) === 1, { what: "one execution of the held job" });
+  });
+
+  test("--no-prefetch: a worker busy with a run leaves the next job in the queue", async () => {
+    await holderOfLongRun("noahead", ["--no-prefetch"]);
+    const next = await submitRun(js, "hello", { tag: "noahead" });
+    await Bun.sleep(300);   // a pull ahead would have taken it by now (it takes ~1 ms)
+    const c = (await js.consumer("noahead"))!;
+    expect([c.num_pending, c.num_ack_pending]).toEqual([1, 1]);
+    await worker({ natsUrl: nats.url, tags: ["noahead"], workerId: "noahead-b" });
+    expect((await waitForRun(js, next)).worker_id).toBe("noahead-b");
+  });
+
+  test("SIGTERM hands the job pulled ahead back at once; the running run still finishes", async () => {
+    const { a, long } = await holderOfLongRun("aheadstop");
+    const held = await submitRun(js, "hello", { tag: "aheadstop" });
+    await waitFor(async () => { const c = (await js.consumer("aheadstop"))!; return c.num_pending === 0 && c.num_ack_pending === 2; }, { what: "one job pulled ahead" });
+    const stopping = a.stop();
+    await worker({ natsUrl: nats.url, tags: ["aheadstop"], workerId: "aheadstop-b" });
+    const done = await waitForRun(js, held);
+    expect(done.worker_id).toBe("aheadstop-b");
+    expect((await status(long)).status).toBe("RUNNING");   // handed back without waiting for the drain
+    expect(await stopping).toBe(0);
+    expect((await status(long)).status).toBe("COMPLETED");
+  });
+});
+
 describe("life cycle", () => {
   test("SIGTERM writes STOPPED_GRACEFUL with stop_reason graceful_shutdown and exits 0", async () => {
     const w = await worker({ natsUrl: nats.url, tags: ["life"], workerId: "life-1" });
