@@ -3,8 +3,9 @@
  * "wrong last sequence" → RevisionConflictError, every other NATS failure → NatsUnavailableError.
  */
 import { readFileSync } from "node:fs";
-import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
+import { credsAuthenticator, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
 import { errors as coreErrors } from "@nats-io/transport-node";
+import { connectCoalescing } from "./coalescing-transport.ts";
 import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, JetStreamError, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { jserrors } from "@nats-io/jetstream/internal";
 import { NatsUnavailableError, PyocoError, RevisionConflictError } from "../domain/errors.ts";
@@ -103,7 +104,7 @@ export class Connection {
   static async open(opts: ConnectOptions): Promise<Connection> {
     const options = natsConnectionOptions(opts.url, opts.credentials);
     try {
-      const nc = await connect({
+      const nc = await connectCoalescing({
         ...options,
         name: opts.name,
         maxReconnectAttempts: -1,   // never give up: NATS restarts must be survivable
