@@ -51,6 +51,11 @@ export interface RunIndex {
   summary(runId: string): Record<string, unknown> | undefined;
   /** Run counts by status (for metrics): all, and those with updated_at on the server's local date today. */
   countsByStatus(now: number): { total: Record<string, number>; today: Record<string, number> };
+  /**
+   * A write this gateway made (a submit's PENDING snapshot), applied at once: a list right after
+   * the submit shows the run, and the watch's echo of that revision is then skipped undecoded.
+   */
+  recordOwnWrite(runId: string, revision: number, snapshot: RunSnapshot): void;
   /** Latest revision seen for a run, or 0. */
   revision(runId: string): number;
   /** Subscribe to every change of one run (after the change is applied to the index). Returns unsubscribe. */
@@ -194,7 +199,8 @@ export function createRunIndex(runs: KvStore<RunSnapshot>, log: Logger): RunInde
     if (anyRun.size) notify(anyRun, change);
   };
 
-  const watch = runs.watch(apply);
+  const known = (runId: string, revision: number) => (byId.get(runId)?.revision ?? 0) >= revision;
+  const watch = runs.watch(apply, { known });
   const readyPromise = watch.ready.then(() => {
     order.load([...byId.values()]);
     ready = true;
@@ -209,6 +215,10 @@ export function createRunIndex(runs: KvStore<RunSnapshot>, log: Logger): RunInde
     ready: readyPromise,
     get isReady() { return ready; },
     get size() { return byId.size; },
+
+    recordOwnWrite(runId, revision, snapshot) {
+      if (!known(runId, revision)) apply({ key: runId, revision, value: snapshot, op: "PUT" });
+    },
 
     list(query: ListQuery): ListPage {
       const items: Record<string, unknown>[] = [];

@@ -12,6 +12,7 @@ import { initialSnapshot } from "../domain/run.ts";
 import { HttpError } from "./http-errors.ts";
 import type { Caller } from "./route-context.ts";
 import type { GatewayDeps } from "./deps.ts";
+import type { RunIndex } from "./run-index.ts";
 
 export const JOB_TOO_LARGE_DETAIL = "job too large";
 /** Room left for the subject and headers (Nats-Msg-Id, KV headers) next to the JSON payload. */
@@ -61,7 +62,7 @@ async function throughFailover<T>(deadline: number, clustered: boolean, fn: () =
   }
 }
 
-export async function submitRun(deps: Pick<GatewayDeps, "js" | "clock" | "log">, input: SubmitInput): Promise<SubmitResult> {
+export async function submitRun(deps: Pick<GatewayDeps, "js" | "clock" | "log"> & { index?: Pick<RunIndex, "recordOwnWrite"> }, input: SubmitInput): Promise<SubmitResult> {
   const { js, clock, log } = deps;
   const runId = input.runId ?? crypto.randomUUID();
   const now = clock.now();
@@ -88,7 +89,8 @@ export async function submitRun(deps: Pick<GatewayDeps, "js" | "clock" | "log">,
   await throughFailover(deadline, clustered, async () => {
     try {
       attempts++;
-      await js.runs.create(runId, snapshot, snapshotBytes);
+      const revision = await js.runs.create(runId, snapshot, snapshotBytes);
+      deps.index?.recordOwnWrite(runId, revision, snapshot);
     } catch (err) {
       if (!(err instanceof RevisionConflictError)) throw err;
       if (input.resumeExisting && input.runId !== undefined) { exists = true; return; }

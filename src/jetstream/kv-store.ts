@@ -199,7 +199,11 @@ export class KvStore<T extends object> {
    * Replay every key (last value), then follow updates. On a NATS disconnect the watch is
    * restarted from the last revision seen, so no update is lost across a server restart.
    */
-  watch(onEntry: (entry: WatchEntry<T>) => void, opts: { replayOnly?: boolean } = {}): WatchHandle {
+  watch(onEntry: (entry: WatchEntry<T>) => void, opts: {
+    replayOnly?: boolean;
+    /** True for an entry the caller has already (its own write, applied when it was made): not decoded, not delivered. */
+    known?: (key: string, revision: number) => boolean;
+  } = {}): WatchHandle {
     let stopped = false;
     let lastRevision = 0;
     let readyResolve!: () => void;
@@ -215,6 +219,7 @@ export class KvStore<T extends object> {
 
     const deliver = (raw: { key: string; revision: number; operation: string; value: Uint8Array; length: number }) => {
       lastRevision = Math.max(lastRevision, raw.revision);
+      if (opts.known?.(raw.key, raw.revision)) return;
       let value: T | null = null;
       if (raw.operation === "PUT" && raw.length > 0) {
         try { value = parseWireBytes(raw.value) as T; } catch { value = null; }

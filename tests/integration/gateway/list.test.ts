@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import type { RunSnapshot } from "../../../src/domain/run.ts";
 import { waitFor } from "../../../src/lib/async.ts";
-import { gatewayForFile } from "../../helpers/gateway.ts";
+import { gatewayForFile, startTestGateway } from "../../helpers/gateway.ts";
 
 const file = gatewayForFile();
 
@@ -157,6 +157,25 @@ describe("freshness", () => {
     await file.gw.js.runs.put(id, snapshot(id, Date.now() / 1000, { tag: "fresh", status: "COMPLETED" }));
     await waitFor(async () => (await file.gw.call("GET", "/runs?tag=fresh&status=COMPLETED")).json.length === 1, { timeoutMs: 2000, intervalMs: 2, what: "the update in the list" });
     expect(performance.now() - started).toBeLessThan(100);
+  });
+
+  test("a submitted run is in the list as soon as POST /runs answered, without the watch's echo; later writes come through the watch", async () => {
+    const tag = "ryw" + Date.now();
+    const { run_id } = (await file.gw.call("POST", "/runs", { json: { flow_name: "main", tag } })).json;
+    expect(ids((await file.gw.call("GET", `/runs?tag=${tag}`)).json)).toEqual([run_id]);
+    const stored = (await file.gw.js.runs.get(run_id))!;
+    await file.gw.js.runs.update(run_id, { ...stored.value, status: "RUNNING", updated_at: Date.now() / 1000 }, stored.revision);
+    await waitFor(async () => (await file.gw.call("GET", `/runs?tag=${tag}&status=RUNNING`)).json.length === 1, { timeoutMs: 2000, what: "the worker's write in the list" });
+
+    // With the index's watch stopped, only the submit itself can have put the run there.
+    const gw = await startTestGateway(file.nats.url);
+    try {
+      gw.deps.index.stop();
+      const { run_id: second } = (await gw.call("POST", "/runs", { json: { flow_name: "main", tag } })).json;
+      expect(ids((await gw.call("GET", `/runs?tag=${tag}`)).json)).toEqual([second, run_id]);
+    } finally {
+      await gw.stop();
+    }
   });
 
   test("a deleted run disappears from the list", async () => {
