@@ -7,11 +7,11 @@
 import { decideDisposition, type Disposition, type ExecutionResult } from "../domain/disposition.ts";
 import { NatsUnavailableError } from "../domain/errors.ts";
 import { decodeRunJob, type RunJob } from "../domain/job.ts";
-import { cancelRequested, isTerminal } from "../domain/run.ts";
+import { cancelRequested, isTerminal, type RunSnapshot } from "../domain/run.ts";
 import { applyRunEvent, pickupSnapshot, requeuedSnapshot, terminalSnapshot, type FinishedReport, type SnapshotEvent } from "../domain/snapshot-writer.ts";
 import { parseWorkflowYaml } from "../domain/workflow-yaml.ts";
 import type { Settings } from "../config/index.ts";
-import type { Delivery, PyocoJetStream } from "../jetstream/index.ts";
+import type { Delivery, PyocoJetStream, Versioned } from "../jetstream/index.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import { PoolClosedError, type RunEvent, type RunnerPool, type RunnerStderr, type StartMessage } from "../runner/index.ts";
@@ -56,9 +56,29 @@ export interface ExecuteDeps {
 
 interface Executed { result: ExecutionResult; report: FinishedReport | null }
 
-/** Execute one delivery and settle it. Never throws for expected failures. */
-export async function executeDelivery(d: Delivery, deps: ExecuteDeps): Promise<void> {
+/**
+ * What can be done for a job pulled ahead while it waits for its slot: decode it and read its
+ * snapshot (from the watch's recent writes, else KV), so its pickup does not wait for the read.
+ * Safe however long it waits: the RUNNING write is compare-and-set on the revision read, so a
+ * cancel or anything else written meanwhile makes it re-read and reconcile. `snapshot` resolves
+ * to undefined when the read failed (the pickup then reads again).
+ */
+export interface ReadAhead {
+  decoded: ReturnType<typeof decodeRunJob>;
+  snapshot?: Promise<Versioned<RunSnapshot> | null | undefined>;
+}
+
+export function readAhead(d: Delivery, deps: Pick<ExecuteDeps, "js" | "recent">): ReadAhead {
   const decoded = decodeRunJob(d.data);
+  if (!decoded.ok) return { decoded };
+  const runId = decoded.job.run_id;
+  const seen = d.deliveryCount === 1 ? deps.recent?.take(runId) : undefined;
+  return { decoded, snapshot: seen ? Promise.resolve(seen) : deps.js.runs.get(runId).catch(() => undefined) };
+}
+
+/** Execute one delivery and settle it. Never throws for expected failures. `ahead`: see `readAhead`. */
+export async function executeDelivery(d: Delivery, deps: ExecuteDeps, ahead?: ReadAhead): Promise<void> {
+  const decoded = ahead?.decoded ?? decodeRunJob(d.data);
   if (!decoded.ok) {
     deps.releaseSlot();
     return rejectInvalidJob(d, decoded.error, deps);
@@ -74,7 +94,7 @@ export async function executeDelivery(d: Delivery, deps: ExecuteDeps): Promise<v
   let executed: Executed;
   const logs = runLogPublisher(deps, job.run_id, d.deliveryCount);
   try {
-    executed = await runJob(job, run, deps, () => { registryTouched = true; }, logs);
+    executed = await runJob(job, run, deps, () => { registryTouched = true; }, logs, await ahead?.snapshot);
   } catch (err) {
     executed = { result: transientOrThrow(err), report: null };
   } finally {
@@ -93,12 +113,16 @@ export async function executeDelivery(d: Delivery, deps: ExecuteDeps): Promise<v
   await settleRun(job, run, executed, disposition, deps, registryTouched, logsStored);
 }
 
-async function runJob(job: RunJob, run: ActiveRun, deps: ExecuteDeps, onRegistry: () => void, logs: RunLogPublisher | null): Promise<Executed> {
+async function runJob(
+  job: RunJob, run: ActiveRun, deps: ExecuteDeps, onRegistry: () => void, logs: RunLogPublisher | null,
+  readEarlier: Versioned<RunSnapshot> | null | undefined,
+): Promise<Executed> {
   const { js, settings, clock } = deps;
   const none = (result: ExecutionResult): Executed => ({ result, report: null });
-  // A first delivery whose snapshot the watch already brought skips the read: the RUNNING write
-  // below is compare-and-set on that revision, so anything written since makes it re-read.
-  const existing = (run.delivery.deliveryCount === 1 ? deps.recent?.take(job.run_id) : undefined) ?? await js.runs.get(job.run_id);
+  // A snapshot read ahead, or one the watch already brought (first deliveries), skips the read:
+  // the RUNNING write below is compare-and-set on that revision, so anything written since makes it re-read.
+  const existing = readEarlier !== undefined ? readEarlier
+    : (run.delivery.deliveryCount === 1 ? deps.recent?.take(job.run_id) : undefined) ?? await js.runs.get(job.run_id);
   if (existing && isTerminal(existing.value.status)) return none({ kind: "already_terminal" });
 
   let params: Record<string, unknown> = job.params;

@@ -12,7 +12,7 @@ import { systemClock, type Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import { RunnerPool, RunnerStderr, type ReadyMessage } from "../runner/index.ts";
 import type { ActiveRun } from "./active-run.ts";
-import { executeDelivery, type ExecuteDeps } from "./execute.ts";
+import { executeDelivery, readAhead, type ExecuteDeps } from "./execute.ts";
 import { RecentRunWrites } from "./recent-run-writes.ts";
 import { WorkerRegistry } from "./registry.ts";
 import { SlotGate } from "./slots.ts";
@@ -281,6 +281,8 @@ export class Worker {
         continue;
       }
       if (stop.aborted) { d.nak(0); break; }
+      // Pulled ahead (no free slot): its snapshot read overlaps the run in progress.
+      const ahead = this.#gate.hasFree ? undefined : readAhead(d, { js: this.#js!, recent: this.#recent });
       if (!(await this.#claimSlot(d, stop))) break;
       let released = false;
       const claimedAt = performance.now();
@@ -290,7 +292,7 @@ export class Worker {
         this.#lastRunMs = performance.now() - claimedAt;
         this.#gate.release();
       };
-      const p = executeDelivery(d, { ...this.#deps(), releaseSlot })
+      const p = executeDelivery(d, { ...this.#deps(), releaseSlot }, ahead)
         .catch((err) => log.error("bug: delivery execution threw", { err, tag }))
         .finally(() => { releaseSlot(); this.#inflight.delete(p); });
       this.#inflight.add(p);

@@ -14,7 +14,7 @@ import { silentLogger } from "../../../src/lib/log.ts";
 import { startNatsServer, type NatsServer } from "../../helpers/nats-server.ts";
 import { testSettings } from "../../helpers/settings.ts";
 import { startWorker, type StartedWorker } from "../../helpers/worker.ts";
-import { submitRun, waitForRun } from "./support.ts";
+import { cancelRun, submitRun, waitForRun } from "./support.ts";
 
 setDefaultTimeout(30_000);
 
@@ -160,6 +160,19 @@ describe("pull-ahead (prefetch)", () => {
     expect(heldDone).toMatchObject({ status: "COMPLETED", worker_id: "ahead-a", attempt: 1 });
     expect(heldDone.start_time!).toBeGreaterThanOrEqual((await status(long)).end_time!);
     await waitFor(() => executions(a, held) + executions(b, held) === 1, { what: "one execution of the held job" });
+  });
+
+  test("a run cancelled while it waits pulled ahead (its snapshot already read) never starts", async () => {
+    const { long } = await holderOfLongRun("aheadcancel");
+    const tally = join(scratch, "aheadcancel.tally");
+    const held = await submitRun(js, "tally", { tag: "aheadcancel", params: { key: "held", tally_path: tally, seconds: 0 } });
+    await waitFor(async () => { const c = (await js.consumer("aheadcancel"))!; return c.num_pending === 0 && c.num_ack_pending === 2; }, { what: "one job pulled ahead" });
+    await cancelRun(js, held);
+    expect((await waitForRun(js, long)).status).toBe("COMPLETED");
+    const done = await waitForRun(js, held);
+    expect(done.status).toBe("CANCELLED");
+    await waitFor(async () => (await js.consumer("aheadcancel"))!.num_ack_pending === 0, { what: "held job settled" });
+    expect(() => readFileSync(tally, "utf8")).toThrow();   // the task never ran
   });
 
   test("--no-prefetch: a worker busy with a run leaves the next job in the queue", async () => {
