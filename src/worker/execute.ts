@@ -6,7 +6,7 @@
  */
 import { decideDisposition, type Disposition, type ExecutionResult } from "../domain/disposition.ts";
 import { NatsUnavailableError } from "../domain/errors.ts";
-import { decodeRunJob, type RunJob } from "../domain/job.ts";
+import { decodeRunJob, type JobDecodeResult, type RunJob } from "../domain/job.ts";
 import { cancelRequested, isTerminal, type RunSnapshot } from "../domain/run.ts";
 import { applyRunEvent, pickupSnapshot, requeuedSnapshot, terminalSnapshot, type FinishedReport, type SnapshotEvent } from "../domain/snapshot-writer.ts";
 import { parseWorkflowYaml } from "../domain/workflow-yaml.ts";
@@ -64,7 +64,7 @@ interface Executed { result: ExecutionResult; report: FinishedReport | null }
  * to undefined when the read failed (the pickup then reads again).
  */
 export interface ReadAhead {
-  decoded: ReturnType<typeof decodeRunJob>;
+  decoded: JobDecodeResult;
   snapshot?: Promise<Versioned<RunSnapshot> | null | undefined>;
 }
 

@@ -300,10 +300,11 @@ export class Worker {
   }
 
   /**
-   * Pull the next job while the current one runs (hides the pull's round trip) only when the
-   * last run was short: a job fetched ahead waits for the slot, and behind a long run it would
-   * wait while another worker might be idle. So at most one job per worker waits behind a run
-   * that turns out long, and then prefetching stops until runs are short again.
+   * Pull the next job while the current one runs (hides the pull's round trip and, via
+   * `readAhead`, the snapshot read) only when the last run was short: a job fetched ahead waits
+   * for the slot, and behind a long run it would wait while another worker might be idle. So at
+   * most one job per tag waits behind a run that turns out long, and then prefetching stops until
+   * runs are short again.
    */
   #prefetchNow(): boolean {
     return this.opts.prefetch !== false && !this.opts.runOnce && this.#lastRunMs < PREFETCH_SHORT_RUN_MS;
