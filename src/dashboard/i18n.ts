@@ -137,7 +137,7 @@ const en = {
   "logs.follow": "Follow",
   "logs.empty": "No log lines yet.",
   "logs.unavailable": "Task logs are not available on this gateway yet.",
-  "logs.dropped": "{n} lines were dropped (rate or size limit).",
+  "logs.dropped": "{n} {n|line was|lines were} dropped (rate or size limit).",
   "logs.ended": "End of log.",
   "logs.allTasks": "All tasks",
   "logs.runLevel": "run",
@@ -145,7 +145,7 @@ const en = {
   "logs.stderr": "err",
   "logs.log": "log",
   "logs.system": "system",
-  "logs.lines": "{n} lines",
+  "logs.lines": "{n} {n|line|lines}",
 
   "dlq.title": "Dead letters",
   "dlq.explain": "Jobs a worker could not run. Requeue submits them again as new runs.",
@@ -184,7 +184,7 @@ const en = {
   "queues.waiting": "Waiting",
   "queues.inFlight": "In flight",
   "queues.empty": "No queues yet.",
-  "queues.warning": "Tag {tag}: no worker serves it, {n} runs waiting.",
+  "queues.warning": "Tag {tag}: no worker serves it, {n} {n|run|runs} waiting.",
   "workers.title": "Workers",
   "workers.state": "State",
   "workers.includeHidden": "Show hidden",
@@ -565,14 +565,17 @@ export function setLang(lang: Lang): void {
 
 export type Vars = Record<string, string | number>;
 
-/** The text in the current language with `{name}` placeholders filled (numbers get separators). */
+/** The text in the current language with `{name}` placeholders filled (numbers get separators) and `{name|one|other}` chosen. */
 export function t(key: TextKey, vars?: Vars, lang: Lang = langStore.get()): string {
   const text = TABLES[lang][key] ?? en[key] ?? key;
   if (!vars) return text;
-  return text.replace(/\{(\w+)\}/g, (m, name: string) => {
-    const v = vars[name];
-    return v === undefined ? m : typeof v === "number" ? formatInt(v, lang) : v;
-  });
+  // `{n|line|lines}`: the first word when n is 1, else the second (English plurals; Japanese has none).
+  return text
+    .replace(/\{(\w+)\|([^|{}]*)\|([^{}]*)\}/g, (_m, name: string, one: string, other: string) => (vars[name] === 1 ? one : other))
+    .replace(/\{(\w+)\}/g, (m, name: string) => {
+      const v = vars[name];
+      return v === undefined ? m : typeof v === "number" ? formatInt(v, lang) : v;
+    });
 }
 
 /** A key built at run time (a status word from the server); falls back to `fallback`'s text. */

@@ -19,6 +19,11 @@ test("t fills placeholders and formats numbers per language", () => {
   expect(t("runs.count", { shown: 20, total: 1000 }, "en")).toBe("20 of 1,000 runs");
   expect(t("runs.count", { shown: 20, total: 1000 }, "ja")).toBe("1,000 件中 20 件");
   expect(t("status.CANCELLED", undefined, "ja")).toBe("キャンセル済み");
+  // English plurals follow the count; Japanese has none.
+  expect([0, 1, 2].map((n) => t("logs.lines", { n }, "en"))).toEqual(["0 lines", "1 line", "2 lines"]);
+  expect(t("logs.dropped", { n: 1 }, "en")).toBe("1 line was dropped (rate or size limit).");
+  expect(t("queues.warning", { tag: "gpu", n: 1 }, "en")).toBe("Tag gpu: no worker serves it, 1 run waiting.");
+  expect(t("logs.lines", { n: 1 }, "ja")).toBe("1 行");
   expect([normLang("ja_JP.UTF-8"), normLang("en-US"), normLang("fr"), normLang(undefined)]).toEqual(["ja", "en", null, null]);
 });
 
