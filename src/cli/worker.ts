@@ -12,6 +12,7 @@ import { invalidModulePrefix, splitModulePrefixes } from "../domain/module-allow
 import { NatsUnavailableError } from "../domain/errors.ts";
 import { whenAborted } from "../lib/async.ts";
 import { createLogger } from "../lib/log.ts";
+import { Utf8Streams } from "../lib/utf8-streams.ts";
 import { resolvePython, RunnerStartupError, PythonNotFoundError, stripLineMarks } from "../runner/index.ts";
 import { Worker } from "../worker/index.ts";
 import { redactNatsUrl } from "../jetstream/index.ts";
@@ -132,11 +133,13 @@ const command: Command = {
     const ownWorkDir = !f["work-dir"];
     const workDir = f["work-dir"] ?? mkdtempSync(join(tmpdir(), "pyoco-worker-"));
     mkdirSync(workDir, { recursive: true });
+    // Runner output reaches us in chunks that may end inside a character (Japanese task output).
+    const runnerText = new Utf8Streams<number>();
     const worker = new Worker({
       settings, workerId, tags, python, resolver, concurrency, maxRunsPerProcess: maxRuns, workDir, drainTimeoutSec: drainSec, log,
       pollTimeoutMs: pollSec * 1000, runOnce: f["run-once"], prefetch: !f["no-prefetch"],
       allowedModules: settings.workerAllowedModules,
-      onRunnerStderr: (_pid, chunk) => io.stderr(stripLineMarks(new TextDecoder().decode(chunk))),
+      onRunnerStderr: (pid, chunk) => io.stderr(stripLineMarks(runnerText.decode(pid, chunk))),
       startSignal: io.signal,
     });
     try {
