@@ -81,6 +81,8 @@ export class Worker {
   #ackIntervalMs = 5_000;
   /** How long the last run held its slot (pull-ahead policy); none yet = long. */
   #lastRunMs = Number.POSITIVE_INFINITY;
+  /** When each run holding a slot claimed it (pull-ahead policy). */
+  #runningSince = new Map<object, number>();
   #closing: Promise<"graceful_shutdown" | "forced_shutdown"> | null = null;
   #clock: Clock;
   #ready: ReadyMessage | null = null;
@@ -263,11 +265,14 @@ export class Worker {
     const stop = this.#pullStop.signal;
     let failures = 0;
     while (!stop.aborted) {
-      if (!this.#prefetchNow()) await this.#gate.whenFree(stop);
+      if (!this.#gate.hasFree && !this.#prefetchNow()) await this.#gate.whenFree(stop);
       if (stop.aborted) break;
+      // A pull ahead waits the shortest time, so a job that comes later into a run that turned out
+      // long is left to idle workers (a pull request cannot be taken back once sent).
+      const expiresMs = this.#gate.hasFree ? this.#pullExpiresMs : MIN_PULL_EXPIRES_MS;
       let d: Delivery | null;
       try {
-        d = await this.#js!.queue.next(tag, this.#pullExpiresMs);
+        d = await this.#js!.queue.next(tag, expiresMs);
         failures = 0;
       } catch (err) {
         failures++;
@@ -286,9 +291,12 @@ export class Worker {
       if (!(await this.#claimSlot(d, stop))) break;
       let released = false;
       const claimedAt = performance.now();
+      const claim = {};
+      this.#runningSince.set(claim, claimedAt);
       const releaseSlot = () => {
         if (released) return;
         released = true;
+        this.#runningSince.delete(claim);
         this.#lastRunMs = performance.now() - claimedAt;
         this.#gate.release();
       };
@@ -301,13 +309,16 @@ export class Worker {
 
   /**
    * Pull the next job while the current one runs (hides the pull's round trip and, via
-   * `readAhead`, the snapshot read) only when the last run was short: a job fetched ahead waits
-   * for the slot, and behind a long run it would wait while another worker might be idle. So at
-   * most one job per tag waits behind a run that turns out long, and then prefetching stops until
-   * runs are short again.
+   * `readAhead`, the snapshot read) only while runs are short: the last one finished within
+   * PREFETCH_SHORT_RUN_MS and none running has taken longer yet. A job fetched ahead waits for
+   * the slot, and behind a long run it would wait while another worker might be idle; so only a
+   * job that arrives within one short pull of a run's start can end up behind it, one per tag.
    */
   #prefetchNow(): boolean {
-    return this.opts.prefetch !== false && !this.opts.runOnce && this.#lastRunMs < PREFETCH_SHORT_RUN_MS;
+    if (this.opts.prefetch === false || this.opts.runOnce || this.#lastRunMs >= PREFETCH_SHORT_RUN_MS) return false;
+    const now = performance.now();
+    for (const since of this.#runningSince.values()) if (now - since >= PREFETCH_SHORT_RUN_MS) return false;
+    return true;
   }
 
   /** Claim a run slot for a fetched job; while waiting, keep the message alive. False = stopping (job nak'ed). */

@@ -135,12 +135,12 @@ describe("delivery", () => {
 });
 
 describe("pull-ahead (prefetch)", () => {
-  /** A worker alone on `tag` that has just finished a short run, then holds a long one. */
+  /** A worker alone on `tag` that has just finished a short run, then holds a long one (long enough for a second worker to start and serve meanwhile). */
   async function holderOfLongRun(tag: string, args: string[] = []) {
     const a = await worker({ natsUrl: nats.url, tags: [tag], workerId: `${tag}-a`, args });
     await waitForRun(js, await submitRun(js, "hello", { tag }));
     await waitFor(async () => (await js.consumer(tag))!.num_ack_pending === 0, { what: "short run acknowledged" });
-    const long = await submitRun(js, "sleepy", { tag, params: { seconds: 2.5 } });
+    const long = await submitRun(js, "sleepy", { tag, params: { seconds: 6 } });
     await waitForRun(js, long, ["RUNNING"]);
     return { a, long };
   }
@@ -160,6 +160,18 @@ describe("pull-ahead (prefetch)", () => {
     expect(heldDone).toMatchObject({ status: "COMPLETED", worker_id: "ahead-a", attempt: 1 });
     expect(heldDone.start_time!).toBeGreaterThanOrEqual((await status(long)).end_time!);
     await waitFor(() => executions(a, held) + executions(b, held) === 1, { what: "one execution of the held job" });
+  });
+
+  test("a job that comes more than a second into a long run is not pulled ahead: it stays queued for an idle worker", async () => {
+    const { long } = await holderOfLongRun("aheadlate");
+    await Bun.sleep(1_300);   // past the one short pull ahead made when the long run started
+    const late = await submitRun(js, "hello", { tag: "aheadlate" });
+    await Bun.sleep(300);
+    const c = (await js.consumer("aheadlate"))!;
+    expect([c.num_pending, c.num_ack_pending]).toEqual([1, 1]);
+    await worker({ natsUrl: nats.url, tags: ["aheadlate"], workerId: "aheadlate-b" });
+    expect((await waitForRun(js, late)).worker_id).toBe("aheadlate-b");
+    expect((await status(long)).status).toBe("RUNNING");
   });
 
   test("a run cancelled while it waits pulled ahead (its snapshot already read) never starts", async () => {
