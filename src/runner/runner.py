@@ -148,8 +148,12 @@ def _clip(text, limit):
     return text[:limit], True
 
 
+# Built once: json.dumps with arguments makes a new encoder on every call (~3 µs of a protocol line).
+_ENCODER = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+
+
 def _encode(msg):
-    return json.dumps(msg, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii") + b"\n"
+    return _ENCODER.encode(msg).encode("ascii") + b"\n"
 
 
 class Writer:
