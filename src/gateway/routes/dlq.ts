@@ -124,16 +124,15 @@ async function listDlq(ctx: RouteContext, request: Request): Promise<Response> {
     reason: q.reason || undefined, flow: q.flow || undefined, tag: q.tag || undefined, fingerprint: q.fingerprint || undefined,
     since: q.since, until: q.until, tenantId: tenantScope(caller),
   };
-  // Oldest first through the stream; keep the newest limit+1 matches (the extra one says "more").
+  // Newest first; stop at limit+1 matches (the extra one says "more").
   const newest: DlqEntry[] = [];
-  await ctx.deps.js.dlq.scan({ tag: filter.tag, beforeSeq }, (m) => {
+  await ctx.deps.js.dlq.scanNewestFirst({ tag: filter.tag, beforeSeq }, (m) => {
     const e = asEntry(m);
-    if (!dlqMatches(e, filter)) return;
-    newest.push(e);
-    if (newest.length > q.limit + 1) newest.shift();
+    if (dlqMatches(e, filter)) newest.push(e);
+    return newest.length <= q.limit;
   });
   const more = newest.length > q.limit;
-  const items = newest.slice(more ? 1 : 0).reverse().map((e) => withRequeueState(ctx, dlqListView(e)));
+  const items = newest.slice(0, q.limit).map((e) => withRequeueState(ctx, dlqListView(e)));
   const page: DlqPage = { items, next_cursor: more && items.length ? encodeDlqCursor(items[items.length - 1]!.seq) : null };
   return ok(page);
 }
