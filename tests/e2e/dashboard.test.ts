@@ -188,6 +188,10 @@ describe("dashboard (real gateway + worker + Chromium)", () => {
     const started = await page.$eval("#detailFacts time", (el) => ({ text: el.textContent, title: el.getAttribute("title") }));
     expect(started.text).toMatch(/ago|now|sec/);
     expect(started.title).toMatch(/\d{2}:\d{2}:\d{2}/);
+    // The original's "Flow recipe" card: what was submitted, in its shape.
+    const recipe = JSON.parse((await page.textContent("#detailFlowJson"))!);
+    expect(recipe).toMatchObject({ flow_name: "add", params: { x: 41 }, workflow_yaml: { available_in_snapshot: false, sha256: null, bytes: null } });
+    expect(recipe.workflow_yaml.note).toContain("flow_name");
     expect(await sameDocument()).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-1366x768-en-detail.png") });
     expect(problems).toEqual([]);

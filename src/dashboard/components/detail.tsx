@@ -8,6 +8,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { isTerminal } from "../../domain/run.ts";
 import { sleep } from "../../lib/async.ts";
 import { errorText, isAbort, isNotFound, type DashboardApi } from "../api.ts";
+import { flowRecipe } from "../recipe.ts";
 import { absoluteTime, epoch, formatBytes, formatDuration, prettyValue, shortValue } from "../format.ts";
 import { langStore, statusText, t, taskStateText } from "../i18n.ts";
 import type { RunsFeed } from "../runs-feed.ts";
@@ -126,6 +127,10 @@ export function RunDetail({ api, feed, runId, now, onBack }: DetailProps) {
           <TimelineView run={run} now={now} />
           <Tasks run={run} />
           <LogPane api={api} runId={run.run_id} />
+          <details class="raw">
+            <summary>{t("detail.recipe")}</summary>
+            <pre id="detailFlowJson" class="json">{JSON.stringify(flowRecipe(run), null, 2)}</pre>
+          </details>
           <details class="raw">
             <summary>{t("detail.raw")}</summary>
             <pre id="detailJson" class="json">{JSON.stringify(run, null, 2)}</pre>
