@@ -165,7 +165,7 @@ describe("pull-ahead (prefetch)", () => {
 
   test("a job that comes more than a second into a long run is not pulled ahead: it stays queued for an idle worker", async () => {
     const { long } = await holderOfLongRun("aheadlate");
-    await Bun.sleep(1_300);   // past the one short pull ahead made when the long run started
+    await Bun.sleep(2_000);   // well past the one short (1 s) pull ahead made when the long run started
     const late = await submitRun(js, "hello", { tag: "aheadlate" });
     await Bun.sleep(300);
     const c = (await js.consumer("aheadlate"))!;
