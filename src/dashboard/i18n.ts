@@ -567,7 +567,7 @@ export function setLang(lang: Lang): void {
 
 export type Vars = Record<string, string | number>;
 
-/** The text in the current language with `{name}` placeholders filled (numbers get separators) and `{name|one|other}` chosen. */
+/** The text in the current language, `{name}` filled in (numbers get separators), plural forms picked by count. */
 export function t(key: TextKey, vars?: Vars, lang: Lang = langStore.get()): string {
   const text = TABLES[lang][key] ?? en[key] ?? key;
   if (!vars) return text;

@@ -2,7 +2,7 @@
 import { parseWireBytes, wireBytes } from "../domain/json.ts";
 import { natsCall, type Connection } from "./connection.ts";
 import type { ResourceNames } from "./names.ts";
-import { lastSeqOnSubject, readRange, streamState } from "./stream-reader.ts";
+import { lastSeqOnSubject, readRange, streamState, type StoredMessage } from "./stream-reader.ts";
 
 /** Sequences read per window of a newest-first scan: the first window fits a default page, later ones double. */
 const FIRST_WINDOW = 128;
@@ -37,7 +37,7 @@ export class Dlq {
     if (state.messages === 0) return;
     const endSeq = opts.beforeSeq !== undefined ? Math.min(state.last, opts.beforeSeq - 1) : state.last;
     await readRange(this.conn, this.names.dlqStream, { startSeq: state.first, endSeq, subject: opts.tag ? this.names.dlqSubject(opts.tag) : undefined }, (m) => {
-      visit({ seq: m.seq, subject: m.subject, receivedAt: m.time, record: decodeRecord(m.data) });
+      visit(toDlqMessage(m));
     });
   }
 
@@ -56,12 +56,10 @@ export class Dlq {
     let end = opts.beforeSeq !== undefined ? Math.min(state.last, opts.beforeSeq - 1) : state.last;
     if (subject) end = Math.min(end, await lastSeqOnSubject(this.conn, this.names.dlqStream, subject));
     let window = FIRST_WINDOW;
-    while (end >= state.first && end > 0) {
+    while (end >= state.first) {
       const start = Math.max(state.first, end - window + 1);
       const chunk: DlqMessage[] = [];
-      await readRange(this.conn, this.names.dlqStream, { startSeq: start, endSeq: end, subject }, (m) => {
-        chunk.push({ seq: m.seq, subject: m.subject, receivedAt: m.time, record: decodeRecord(m.data) });
-      });
+      await readRange(this.conn, this.names.dlqStream, { startSeq: start, endSeq: end, subject }, (m) => { chunk.push(toDlqMessage(m)); });
       for (let i = chunk.length - 1; i >= 0; i--) if (visit(chunk[i]!) === false) return;
       end = start - 1;
       window = Math.min(window * 2, MAX_WINDOW);
@@ -100,6 +98,10 @@ export class Dlq {
     await this.scan({}, (m) => { if (out.length < limit && m.record) out.push({ subject: m.subject, record: m.record }); });
     return out;
   }
+}
+
+function toDlqMessage(m: StoredMessage): DlqMessage {
+  return { seq: m.seq, subject: m.subject, receivedAt: m.time, record: decodeRecord(m.data) };
 }
 
 function decodeRecord(data: Uint8Array): Record<string, unknown> | null {

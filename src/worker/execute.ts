@@ -71,9 +71,16 @@ export interface ReadAhead {
 export function readAhead(d: Delivery, deps: Pick<ExecuteDeps, "js" | "recent">): ReadAhead {
   const decoded = decodeRunJob(d.data);
   if (!decoded.ok) return { decoded };
-  const runId = decoded.job.run_id;
-  const seen = d.deliveryCount === 1 ? deps.recent?.take(runId) : undefined;
-  return { decoded, snapshot: seen ? Promise.resolve(seen) : deps.js.runs.get(runId).catch(() => undefined) };
+  return { decoded, snapshot: pickupRead(decoded.job.run_id, d.deliveryCount, deps).catch(() => undefined) };
+}
+
+/**
+ * The snapshot a pickup starts from: for a first delivery the one the watch already brought (no
+ * KV read), else a KV get. The RUNNING write is compare-and-set on its revision, so anything
+ * written since makes it re-read.
+ */
+async function pickupRead(runId: string, deliveryCount: number, deps: Pick<ExecuteDeps, "js" | "recent">): Promise<Versioned<RunSnapshot> | null> {
+  return (deliveryCount === 1 ? deps.recent?.take(runId) : undefined) ?? deps.js.runs.get(runId);
 }
 
 /** Execute one delivery and settle it. Never throws for expected failures. `ahead`: see `readAhead`. */
@@ -119,10 +126,7 @@ async function runJob(
 ): Promise<Executed> {
   const { js, settings, clock } = deps;
   const none = (result: ExecutionResult): Executed => ({ result, report: null });
-  // A snapshot read ahead, or one the watch already brought (first deliveries), skips the read:
-  // the RUNNING write below is compare-and-set on that revision, so anything written since makes it re-read.
-  const existing = readEarlier !== undefined ? readEarlier
-    : (run.delivery.deliveryCount === 1 ? deps.recent?.take(job.run_id) : undefined) ?? await js.runs.get(job.run_id);
+  const existing = readEarlier !== undefined ? readEarlier : await pickupRead(job.run_id, run.delivery.deliveryCount, deps);
   if (existing && isTerminal(existing.value.status)) return none({ kind: "already_terminal" });
 
   let params: Record<string, unknown> = job.params;

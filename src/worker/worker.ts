@@ -81,8 +81,8 @@ export class Worker {
   #ackIntervalMs = 5_000;
   /** How long the last run held its slot (pull-ahead policy); none yet = long. */
   #lastRunMs = Number.POSITIVE_INFINITY;
-  /** When each run holding a slot claimed it (pull-ahead policy). */
-  #runningSince = new Map<object, number>();
+  /** When each delivery holding a slot claimed it (pull-ahead policy). */
+  #runningSince = new Map<Delivery, number>();
   #closing: Promise<"graceful_shutdown" | "forced_shutdown"> | null = null;
   #clock: Clock;
   #ready: ReadyMessage | null = null;
@@ -291,12 +291,11 @@ export class Worker {
       if (!(await this.#claimSlot(d, stop))) break;
       let released = false;
       const claimedAt = performance.now();
-      const claim = {};
-      this.#runningSince.set(claim, claimedAt);
+      this.#runningSince.set(d, claimedAt);
       const releaseSlot = () => {
         if (released) return;
         released = true;
-        this.#runningSince.delete(claim);
+        this.#runningSince.delete(d);
         this.#lastRunMs = performance.now() - claimedAt;
         this.#gate.release();
       };
